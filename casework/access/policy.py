@@ -1,0 +1,63 @@
+"""Need to know: which cases a member of staff may see, and what they may do.
+
+One place answers both "may I?" and "which ones?", so a list and a detail page can never
+disagree. A case that exists but is not visible is treated exactly like one that does not
+exist (404), so its existence does not leak.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from casework.accounts.models import User
+from casework.cases.models import Case
+from casework.core.errors import NotFound, NotPermitted
+from casework.organisation.models import (
+    MANAGER_ROLES,
+    SERVICE_AREA_WIDE_ROLES,
+    Membership,
+)
+
+
+def _current_memberships(user: User) -> QuerySet[Membership]:
+    return Membership.objects.current().filter(user=user)
+
+
+def cases_visible_to(user: User) -> QuerySet[Case]:
+    """Every case `user` has a need to know about: their teams' cases, their own allocations,
+    and for service-area-wide roles every case in that service area."""
+    if not user.is_authenticated or not user.is_active:
+        return Case.objects.none()
+    memberships = _current_memberships(user)
+    in_my_team = Exists(memberships.filter(team=OuterRef("responsible_team")))
+    area_wide = Exists(
+        memberships.filter(
+            role__in=SERVICE_AREA_WIDE_ROLES, team__service_area=OuterRef("service_area")
+        )
+    )
+    return Case.objects.filter(in_my_team | area_wide | Q(allocated_worker=user))
+
+
+def case_for(user: User, case_id: int) -> Case:
+    """The case, if `user` may see it; otherwise NotFound, as if it did not exist."""
+    case = cases_visible_to(user).filter(pk=case_id).first()
+    if case is None:
+        raise NotFound("There is no case with that reference that you can see.")
+    return case
+
+
+def is_manager_for(user: User, case: Case) -> bool:
+    """`user` manages in the case's team, or holds a senior role across its service area."""
+    memberships = _current_memberships(user).filter(role__in=MANAGER_ROLES)
+    return memberships.filter(
+        Q(team_id=case.responsible_team_id)
+        | Q(role__in=SERVICE_AREA_WIDE_ROLES, team__service_area=case.service_area)
+    ).exists()
+
+
+def require_manager_for(user: User, case: Case, action: str) -> None:
+    if not is_manager_for(user, case):
+        raise NotPermitted(
+            f"Only a manager of the team that holds this case can {action}. "
+            "Ask your team manager to do it, or to check your team membership."
+        )

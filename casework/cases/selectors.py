@@ -1,0 +1,158 @@
+"""Reads for case pages and lists. Each starts from the access-scoped selector and runs a
+fixed number of queries however many rows a case has (guarded by tests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from casework.access.policy import case_for, cases_visible_to
+from casework.accounts.models import User
+from casework.audit.models import AuditEvent
+from casework.cases.models import Allocation, Case, CaseStatus, Plan, Visit
+from casework.people.models import (
+    INVERSE_RELATIONSHIP,
+    Person,
+    ProfessionalContact,
+    Relationship,
+    RelationshipKind,
+    Residence,
+)
+
+CHRONOLOGY_PAGE = 50
+VISITS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class RelativeRow:
+    person: Person
+    relationship: str
+    in_household: bool
+    has_parental_responsibility: bool
+
+
+@dataclass
+class CasePage:
+    case: Case
+    current_residence: Residence | None
+    household: list[Person]
+    relatives: list[RelativeRow]
+    contacts: list[ProfessionalContact]
+    plans: list[Plan]
+    visits: list[Visit]
+    allocations: list[Allocation]
+    chronology: list[AuditEvent]
+    chronology_has_more: bool = False
+    today: dt.date = field(default_factory=timezone.localdate)
+
+    @property
+    def last_visit(self) -> Visit | None:
+        return self.visits[0] if self.visits else None
+
+    @property
+    def subject_age(self) -> int | None:
+        return self.case.subject.age_on(self.today)
+
+    @property
+    def household_not_related(self) -> list[Person]:
+        related = {row.person.pk for row in self.relatives}
+        return [p for p in self.household if p.pk not in related]
+
+    @property
+    def open_plans(self) -> list[Plan]:
+        return [p for p in self.plans if p.ended_on is None]
+
+
+def case_page(user: User, case_id: int) -> CasePage:
+    case = case_for(user, case_id)
+    case = Case.objects.select_related("subject", "responsible_team", "allocated_worker").get(
+        pk=case.pk
+    )
+    subject = case.subject
+    residence = (
+        Residence.objects.select_related("address")
+        .filter(person=subject, ended_on__isnull=True)
+        .first()
+    )
+    household: list[Person] = []
+    if residence is not None:
+        household = list(
+            Person.objects.filter(
+                residences__address_id=residence.address_id, residences__ended_on__isnull=True
+            )
+            .exclude(pk=subject.pk)
+            .order_by("date_of_birth")
+        )
+    household_ids = {p.pk for p in household}
+    relationships = Relationship.objects.select_related("person", "relative").filter(
+        Q(person=subject) | Q(relative=subject)
+    )
+    relatives: list[RelativeRow] = []
+    for rel in relationships:
+        if rel.relative_id == subject.pk:
+            # "mother is parent of subject": seen from the subject, she is their parent.
+            other, kind = rel.person, rel.kind
+        else:
+            other, kind = rel.relative, INVERSE_RELATIONSHIP[rel.kind]
+        relatives.append(
+            RelativeRow(
+                person=other,
+                relationship=RelationshipKind(kind).label,
+                in_household=other.pk in household_ids,
+                has_parental_responsibility=rel.has_parental_responsibility
+                and rel.relative_id == subject.pk,
+            )
+        )
+    contacts = list(ProfessionalContact.objects.filter(person=subject, ended_on__isnull=True))
+    plans = list(case.plans.all())
+    visits = list(case.visits.select_related("visited_by")[:VISITS_SHOWN])
+    allocations = list(case.allocations.select_related("team", "worker"))
+    events = list(
+        AuditEvent.objects.filter(case=case).select_related("actor")[: CHRONOLOGY_PAGE + 1]
+    )
+    return CasePage(
+        case=case,
+        current_residence=residence,
+        household=household,
+        relatives=relatives,
+        contacts=contacts,
+        plans=plans,
+        visits=visits,
+        allocations=allocations,
+        chronology=events[:CHRONOLOGY_PAGE],
+        chronology_has_more=len(events) > CHRONOLOGY_PAGE,
+    )
+
+
+def my_open_cases(user: User) -> QuerySet[Case]:
+    return (
+        cases_visible_to(user)
+        .filter(allocated_worker=user, status=CaseStatus.OPEN)
+        .select_related("subject", "responsible_team")
+        .order_by("-opened_on", "-id")
+    )
+
+
+def team_open_cases(
+    user: User, *, after: tuple[dt.date, int] | None = None, limit: int = 25
+) -> tuple[list[Case], tuple[dt.date, int] | None]:
+    """Open cases in the user's teams, newest first, by keyset: pass the last row's
+    (opened_on, id) as `after` to get the next page. Returns rows and the next key."""
+    from casework.organisation.models import Membership
+
+    team_ids = Membership.objects.current().filter(user=user).values("team_id")
+    rows = (
+        cases_visible_to(user)
+        .filter(status=CaseStatus.OPEN, responsible_team_id__in=team_ids)
+        .select_related("subject", "responsible_team", "allocated_worker")
+        .order_by("-opened_on", "-id")
+    )
+    if after is not None:
+        opened_on, last_id = after
+        rows = rows.filter(Q(opened_on__lt=opened_on) | Q(opened_on=opened_on, id__lt=last_id))
+    page = list(rows[: limit + 1])
+    next_key = (page[limit - 1].opened_on, page[limit - 1].pk) if len(page) > limit else None
+    return page[:limit], next_key

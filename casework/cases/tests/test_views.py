@@ -1,0 +1,148 @@
+"""The case page and caseload: what a worker sees, in a constant number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from casework.accounts.models import User
+from casework.cases.models import Case
+from casework.cases.services import note_add, plan_start, visit_record
+from casework.people.models import Person
+from casework.people.services import (
+    person_create,
+    person_move_in,
+    professional_contact_add,
+    relationship_add,
+)
+
+TODAY = timezone.localdate()
+
+
+def _page_queries(client: Client, case: Case) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("case-detail", kwargs={"case_id": case.pk}))
+    assert response.status_code == 200
+    return len(queries)
+
+
+def _add_family_member(worker: User, child: Person, n: int, address_holder: Person) -> None:
+    relative = person_create(
+        actor=worker,
+        given_name=f"Relative{n}",
+        family_name="Example",
+        date_of_birth=dt.date(1990, 1, 1) + dt.timedelta(days=n),
+    )
+    residence = address_holder.residences.get(ended_on__isnull=True)
+    person_move_in(
+        actor=worker,
+        person=relative,
+        line_1="",
+        town="",
+        postcode="",
+        started_on=TODAY - dt.timedelta(days=100),
+        address=residence.address,
+    )
+    relationship_add(
+        actor=worker,
+        person=relative,
+        relative=child,
+        kind="parent",
+        has_parental_responsibility=True,
+    )
+
+
+def test_case_page_queries_do_not_grow_with_visits_events_or_family(
+    open_case: Case, worker: User
+) -> None:
+    """The case page's query count is the same for a thin and a thick record."""
+    child = open_case.subject
+    person_move_in(
+        actor=worker,
+        person=child,
+        line_1="1 Test Street",
+        town="Testford",
+        postcode="TE1 1ST",
+        started_on=TODAY - dt.timedelta(days=200),
+    )
+    _add_family_member(worker, child, 0, child)
+    visit_record(actor=worker, case=open_case, visited_on=TODAY, subject_seen=True)
+    client = Client()
+    client.force_login(worker)
+    thin = _page_queries(client, open_case)
+
+    for n in range(1, 6):
+        _add_family_member(worker, child, n, child)
+        professional_contact_add(
+            actor=worker,
+            person=child,
+            role="school",
+            organisation=f"School {n}",
+            started_on=TODAY,
+        )
+    plan_start(actor=worker, case=open_case, kind="cin", started_on=TODAY)
+    for n in range(30):
+        visit_record(
+            actor=worker,
+            case=open_case,
+            visited_on=TODAY - dt.timedelta(days=n),
+            subject_seen=True,
+            seen_alone=n % 2 == 0,
+            home_visited=True,
+        )
+        note_add(
+            actor=worker,
+            case=open_case,
+            title=f"Note {n}",
+            body="Seen at school",
+            occurred_on=TODAY,
+        )
+    thick = _page_queries(client, open_case)
+    assert thick == thin
+
+
+def test_case_page_shows_household_visits_and_chronology(open_case: Case, worker: User) -> None:
+    child = open_case.subject
+    person_move_in(
+        actor=worker,
+        person=child,
+        line_1="1 Test Street",
+        town="Testford",
+        postcode="TE1 1ST",
+        started_on=TODAY - dt.timedelta(days=200),
+    )
+    _add_family_member(worker, child, 0, child)
+    visit_record(
+        actor=worker,
+        case=open_case,
+        visited_on=TODAY,
+        subject_seen=True,
+        seen_alone=True,
+        home_visited=True,
+    )
+    client = Client()
+    client.force_login(worker)
+    html = client.get(reverse("case-detail", kwargs={"case_id": open_case.pk})).content.decode()
+    assert "Relative0 Example" in html
+    assert "Parent (parental responsibility)" in html
+    assert "1 Test Street" in html
+    assert "Visit: seen, seen alone, home visited" in html
+    assert open_case.reference in html
+
+
+def test_my_cases_lists_allocated_and_team_cases_with_keyset_pages(
+    open_case: Case, worker: User, make_staff: Callable[..., User]
+) -> None:
+    client = Client()
+    client.force_login(worker)
+    html = client.get(reverse("my-cases")).content.decode()
+    assert open_case.reference in html
+    assert "Alex Example" in html
+    # A malformed cursor is ignored rather than a server error.
+    assert client.get(reverse("my-cases") + "?after=nonsense").status_code == 200

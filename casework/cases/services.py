@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import uuid
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -175,7 +176,7 @@ def case_open(
         _require_team_member(allocated_worker, team, "allocated_worker")
 
     case = Case.objects.create(
-        reference=f"TMP-{timezone.now().timestamp()}",
+        reference=f"T{uuid.uuid4().hex[:18]}",
         service_area=team.service_area,
         subject=subject,
         responsible_team=team,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django.db import transaction
@@ -150,9 +151,7 @@ def person_create(
             f"Local ID {local_id} is already used by another person: search for them instead.",
         )
     problems.raise_if_any()
-    person = Person.objects.create(
-        local_id=local_id or f"TMP{timezone.now().timestamp()}", **values
-    )
+    person = Person.objects.create(local_id=local_id or f"T{uuid.uuid4().hex[:18]}", **values)
     if local_id is None:
         person.local_id = f"P{person.pk:08d}"
         person.save(update_fields=["local_id"])

@@ -39,7 +39,7 @@ def test_file_database_uses_wal_and_immediate_transactions(tmp_path: Path) -> No
         assert cursor.fetchone()[0] == "wal"
         cursor.execute("PRAGMA busy_timeout")
         assert cursor.fetchone()[0] >= 5000
-    assert db.transaction_mode == "IMMEDIATE"
+    assert db.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     db.close()
 
 

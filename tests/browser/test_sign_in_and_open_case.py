@@ -54,7 +54,9 @@ def test_worker_signs_in_and_opens_a_case(
     page.get_by_label("Username").fill("worker")
     page.get_by_label("Password", exact=True).fill("wrong-password")
     page.get_by_role("button", name="Sign in").click()
-    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "Enter a correct username and password"
+    )
     assert_accessible(page)
 
     page.get_by_label("Password", exact=True).fill("a-test-password-123")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from casework.accounts.models import User
 from casework.cases.models import Case
 from casework.cases.services import note_add, plan_start, visit_record
+from casework.organisation.models import Team
 from casework.people.models import Person
 from casework.people.services import (
     person_create,
@@ -146,3 +147,34 @@ def test_my_cases_lists_allocated_and_team_cases_with_keyset_pages(
     assert "Alex Example" in html
     # A malformed cursor is ignored rather than a server error.
     assert client.get(reverse("my-cases") + "?after=nonsense").status_code == 200
+
+
+def test_team_cases_page_by_keyset_without_repeats_or_gaps(worker: User, team_ai: Team) -> None:
+    """Lists paginate by keyset: following 'Older cases' visits every case exactly once."""
+    from casework.cases.selectors import team_open_cases
+    from casework.cases.services import case_open
+
+    for n in range(7):
+        person = person_create(actor=worker, given_name=f"Child{n}", family_name="Paged")
+        case_open(
+            actor=worker,
+            subject=person,
+            team=team_ai,
+            received_on=TODAY - dt.timedelta(days=n // 2),
+            source="1A",
+            reason="Concern",
+        )
+    seen: list[int] = []
+    after = None
+    while True:
+        rows, after = team_open_cases(worker, after=after, limit=3)
+        seen.extend(case.pk for case in rows)
+        if after is None:
+            break
+    expected = list(
+        Case.objects.filter(responsible_team=team_ai)
+        .order_by("-opened_on", "-id")
+        .values_list("pk", flat=True)
+    )
+    assert seen == expected
+    assert len(seen) == 7

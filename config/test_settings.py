@@ -3,7 +3,6 @@ need. The database still comes from DATABASE_URL, so the same suite runs on SQLi
 PostgreSQL (make test sets DATABASE_URL from TEST_DATABASE_URL for the second run)."""
 
 import os
-import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
@@ -20,7 +19,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-MEDIA_ROOT = tempfile.mkdtemp(prefix="casework-test-media-")
+# Under var/ (ignored by git) rather than a new temporary folder per run.
+MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-STATIC_ROOT = tempfile.mkdtemp(prefix="casework-test-static-")
+STATIC_ROOT = VAR_DIR / "test-static"  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True

@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from casework.access.policy import case_for, require_manager_for
@@ -47,7 +48,7 @@ from casework.core.codes import (
     ReferralSource,
 )
 from casework.core.errors import InvalidInput, NotPermitted, ProblemCollector
-from casework.organisation.models import Membership, Team
+from casework.organisation.models import SERVICE_AREA_WIDE_ROLES, Membership, Team
 from casework.people.models import Person
 
 # A referral may be made before birth, but not earlier than this (CIN rule 8606: 40 weeks).
@@ -128,8 +129,15 @@ def case_open(
     allocated_worker: User | None = None,
 ) -> Case:
     """Open a case for `subject` from a contact or referral, held by `team`."""
-    if not Membership.objects.current().filter(user=actor).exists():
-        raise NotPermitted("You need a current team membership to open cases.")
+    may_open = Membership.objects.current().filter(
+        Q(team=team) | Q(role__in=SERVICE_AREA_WIDE_ROLES, team__service_area=team.service_area),
+        user=actor,
+    )
+    if not may_open.exists():
+        raise NotPermitted(
+            f"You can open cases only in your own team, not in {team.name}. Open it in your "
+            "team and transfer it, or ask someone in that team."
+        )
     found = Person.objects.filter(pk=subject.pk).first() if subject.pk else None
     if found is None:
         raise InvalidInput(
@@ -393,6 +401,12 @@ def assessment_complete(
     return assessment
 
 
+_PLANS_THAT_CANNOT_OVERLAP: dict[str, str] = {
+    PlanKind.CHILD_IN_NEED: PlanKind.CHILD_PROTECTION,
+    PlanKind.CHILD_PROTECTION: PlanKind.CHILD_IN_NEED,
+}
+
+
 @transaction.atomic
 def plan_start(
     *,
@@ -423,6 +437,15 @@ def plan_start(
     if kind in PlanKind.values and case.plans.filter(kind=kind, ended_on__isnull=True).exists():
         problems.add(
             "kind", f"There is already an open {PlanKind(kind).label.lower()}: end it first."
+        )
+    # CIN census rules 4001/4003: a child in need plan and a child protection plan are never
+    # open at the same time; the CP plan replaces the CiN plan, and a CiN plan may follow it.
+    clashing = _PLANS_THAT_CANNOT_OVERLAP.get(kind)
+    if clashing and case.plans.filter(kind=clashing, ended_on__isnull=True).exists():
+        problems.add(
+            "kind",
+            f"End the open {PlanKind(clashing).label.lower()} before starting a "
+            f"{PlanKind(kind).label.lower()}: the two cannot run at the same time.",
         )
     problems.raise_if_any()
     plan = Plan.objects.create(
@@ -824,6 +847,9 @@ def case_close_imported(
     open_plans = [p.get_kind_display() for p in case.plans.filter(ended_on__isnull=True)]
     if open_plans:
         problems.add(None, f"End these plans before the closure date: {', '.join(open_plans)}.")
+    if case.assessments.filter(completed_on__isnull=True).exists():
+        # CIN census rule 8867: a closed episode has no assessment still in progress.
+        problems.add(None, "Complete the assessment in progress before the closure date.")
     late_plans = case.plans.filter(ended_on__gt=closed_on).exists()
     problems.check(not late_plans, "closed_on", "A plan ends after the closure date.")
     problems.raise_if_any()

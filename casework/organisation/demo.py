@@ -90,9 +90,7 @@ WORKER2 = StaffSpec("worker2", Role.SOCIAL_WORKER, "Senior Social Worker")
 MANAGER = StaffSpec("manager", Role.TEAM_MANAGER, "Team Manager")
 EH_WORKER = StaffSpec("worker", Role.SOCIAL_WORKER, "Early Help Practitioner")
 EH_WORKER2 = StaffSpec("worker2", Role.SOCIAL_WORKER, "Senior Early Help Practitioner")
-EH_DUTY_MANAGER = StaffSpec(
-    "duty-manager", Role.EARLY_HELP_DUTY_MANAGER, "Early Help Duty Manager"
-)
+EH_DUTY_MANAGER = StaffSpec("duty-manager", Role.EARLY_HELP_DUTY_MANAGER, "Early Help Duty Manager")
 WRAP_WORKER = StaffSpec("worker", Role.SOCIAL_WORKER, "Family Support Worker")
 IRO = StaffSpec("iro", Role.REVIEWING_OFFICER, "Independent Reviewing Officer")
 SU_ADMIN = StaffSpec("admin", Role.SAFEGUARDING_UNIT_ADMIN, "Safeguarding Unit Administrator")
@@ -134,18 +132,30 @@ TEAMS: tuple[TeamSpec, ...] = (
         "eh", "Early Help", _C, _F.EARLY_HELP, (EH_WORKER, EH_WORKER2, MANAGER, EH_DUTY_MANAGER)
     ),
     TeamSpec(
-        "su", "Safeguarding Unit", _C, _F.SAFEGUARDING_UNIT, (IRO, SU_ADMIN, SU_MANAGER),
+        "su",
+        "Safeguarding Unit",
+        _C,
+        _F.SAFEGUARDING_UNIT,
+        (IRO, SU_ADMIN, SU_MANAGER),
         holds_cases=False,
     ),
     TeamSpec(
-        "cbs", "Children's Business Support", _C, _F.BUSINESS_SUPPORT, (SUPPORT,),
+        "cbs",
+        "Children's Business Support",
+        _C,
+        _F.BUSINESS_SUPPORT,
+        (SUPPORT,),
         holds_cases=False,
     ),
     TeamSpec(
         "dfa", "Duty Fostering Admin", _C, _F.DUTY_FOSTERING_ADMIN, (SUPPORT,), holds_cases=False
     ),
     TeamSpec(
-        "csm", "Children's Senior Management", _C, _F.OTHER, (SFM, SERVICE_MANAGER, HEAD),
+        "csm",
+        "Children's Senior Management",
+        _C,
+        _F.OTHER,
+        (SFM, SERVICE_MANAGER, HEAD),
         holds_cases=False,
     ),
     TeamSpec("adults-north", "Adults' Locality Team North", _A, _F.ADULTS_LOCALITY, FIELD_TEAM),
@@ -154,7 +164,11 @@ TEAMS: tuple[TeamSpec, ...] = (
         "abs", "Adults' Business Support", _A, _F.BUSINESS_SUPPORT, (SUPPORT,), holds_cases=False
     ),
     TeamSpec(
-        "asm", "Adults' Senior Management", _A, _F.OTHER, (SERVICE_MANAGER, HEAD),
+        "asm",
+        "Adults' Senior Management",
+        _A,
+        _F.OTHER,
+        (SERVICE_MANAGER, HEAD),
         holds_cases=False,
     ),
 )
@@ -169,31 +183,75 @@ DEMO_USERNAMES: tuple[str, ...] = (
 # ---------------------------------------------------------------------------------------------
 
 LOCALITIES: tuple[tuple[str, str], ...] = (
-    ("", "NM1"), ("Moorside", "NM2"), ("Eastfield", "NM3"), ("Hollin Bank", "NM4"),
-    ("Ashby", "NM5"), ("Lower Fold", "NM6"),
+    ("", "NM1"),
+    ("Moorside", "NM2"),
+    ("Eastfield", "NM3"),
+    ("Hollin Bank", "NM4"),
+    ("Ashby", "NM5"),
+    ("Lower Fold", "NM6"),
 )
 STREET_STEMS = (
-    "Moor", "Mill", "Chapel", "Church", "Victoria", "Albert", "Station", "Park", "Oak", "Ash",
-    "Beech", "Holly", "Heather", "Brook", "Ridge", "Fern", "Clough", "Weavers", "Spinners",
-    "Canal", "Foundry", "Market", "Orchard", "Meadow", "Willow", "Rowan", "Larch", "Granville",
+    "Moor",
+    "Mill",
+    "Chapel",
+    "Church",
+    "Victoria",
+    "Albert",
+    "Station",
+    "Park",
+    "Oak",
+    "Ash",
+    "Beech",
+    "Holly",
+    "Heather",
+    "Brook",
+    "Ridge",
+    "Fern",
+    "Clough",
+    "Weavers",
+    "Spinners",
+    "Canal",
+    "Foundry",
+    "Market",
+    "Orchard",
+    "Meadow",
+    "Willow",
+    "Rowan",
+    "Larch",
+    "Granville",
 )
 STREET_KINDS = (
-    "Street", "Road", "Lane", "Avenue", "Close", "Terrace", "Grove", "Way", "Drive", "Crescent",
+    "Street",
+    "Road",
+    "Lane",
+    "Avenue",
+    "Close",
+    "Terrace",
+    "Grove",
+    "Way",
+    "Drive",
+    "Crescent",
 )
 POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # the inward code never uses C, I, K, M, O or V
 
 GP_PRACTICES = (
-    "Moorside Medical Practice", "Northmoor Health Centre", "Ashby Road Surgery",
-    "Chapel Street Medical Centre", "Hollin Bank Family Practice",
+    "Moorside Medical Practice",
+    "Northmoor Health Centre",
+    "Ashby Road Surgery",
+    "Chapel Street Medical Centre",
+    "Hollin Bank Family Practice",
 )
 # (name, DfE establishment number within LA 931)
 PRIMARY_SCHOOLS = (
-    ("Northmoor Park Primary School", "2014"), ("Eastfield Community Primary School", "2031"),
-    ("St Aidan's Catholic Primary School", "3402"), ("Hollin Bank Primary Academy", "2107"),
+    ("Northmoor Park Primary School", "2014"),
+    ("Eastfield Community Primary School", "2031"),
+    ("St Aidan's Catholic Primary School", "3402"),
+    ("Hollin Bank Primary Academy", "2107"),
     ("Lower Fold Primary School", "2056"),
 )
 SECONDARY_SCHOOLS = (
-    ("Northmoor High School", "4003"), ("Moorside Academy", "4012"),
+    ("Northmoor High School", "4003"),
+    ("Moorside Academy", "4012"),
     ("Ashby Vale School", "4020"),
 )
 SPECIAL_SCHOOL = ("Brookfield Special School", "7003")
@@ -207,12 +265,48 @@ CARE_PROVIDERS = ("Moorcare Home Support Ltd", "Fold Lane Care Services", "Heath
 
 HAND_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "pakistani": (
-        ("Ayesha", "Fatima", "Zainab", "Maryam", "Amina", "Hafsa", "Sana", "Noor", "Iqra",
-         "Khadija", "Aleena", "Safa"),
-        ("Muhammad", "Ali", "Hamza", "Ibrahim", "Yusuf", "Bilal", "Zain", "Adam", "Umar",
-         "Hassan", "Haris", "Usman"),
-        ("Hussain", "Khan", "Ahmed", "Akhtar", "Iqbal", "Mahmood", "Shah", "Rehman", "Butt",
-         "Raza", "Aslam", "Javed"),
+        (
+            "Ayesha",
+            "Fatima",
+            "Zainab",
+            "Maryam",
+            "Amina",
+            "Hafsa",
+            "Sana",
+            "Noor",
+            "Iqra",
+            "Khadija",
+            "Aleena",
+            "Safa",
+        ),
+        (
+            "Muhammad",
+            "Ali",
+            "Hamza",
+            "Ibrahim",
+            "Yusuf",
+            "Bilal",
+            "Zain",
+            "Adam",
+            "Umar",
+            "Hassan",
+            "Haris",
+            "Usman",
+        ),
+        (
+            "Hussain",
+            "Khan",
+            "Ahmed",
+            "Akhtar",
+            "Iqbal",
+            "Mahmood",
+            "Shah",
+            "Rehman",
+            "Butt",
+            "Raza",
+            "Aslam",
+            "Javed",
+        ),
     ),
     "bangladeshi": (
         ("Nusrat", "Tahmina", "Sumaya", "Rumana", "Shirin", "Farzana", "Jannat", "Anika"),
@@ -253,58 +347,109 @@ ETHNICITY_NOT_ASKED_SHARE = 0.08
 # need -> (referral source, reason): the source always fits the words.
 CHILD_REASONS: dict[str, tuple[tuple[str, str], ...]] = {
     PrimaryNeed.N1: (
-        (ReferralSource.S6, "Police notification after a domestic incident at the family home; "
-         "{child} was present and hid upstairs."),
-        (ReferralSource.S2A, "School reports {child} arrived with bruising to the upper arm and "
-         "gave different accounts of how it happened."),
-        (ReferralSource.S3B, "Health visitor concerned about home conditions and {child}'s "
-         "weight falling across two centiles."),
-        (ReferralSource.S2A, "{child} told a teaching assistant that {parent} hits them with a "
-         "belt when angry."),
-        (ReferralSource.S3E, "{child} brought to A&E with a burn that does not fit the "
-         "explanation given."),
+        (
+            ReferralSource.S6,
+            "Police notification after a domestic incident at the family home; "
+            "{child} was present and hid upstairs.",
+        ),
+        (
+            ReferralSource.S2A,
+            "School reports {child} arrived with bruising to the upper arm and "
+            "gave different accounts of how it happened.",
+        ),
+        (
+            ReferralSource.S3B,
+            "Health visitor concerned about home conditions and {child}'s "
+            "weight falling across two centiles.",
+        ),
+        (
+            ReferralSource.S2A,
+            "{child} told a teaching assistant that {parent} hits them with a belt when angry.",
+        ),
+        (
+            ReferralSource.S3E,
+            "{child} brought to A&E with a burn that does not fit the explanation given.",
+        ),
     ),
     PrimaryNeed.N2: (
-        (ReferralSource.S3D, "Request for an assessment of {child}'s needs arising from autism "
-         "and a severe learning disability; {parent} is exhausted."),
-        (ReferralSource.S3F, "Paediatrician asks for support for {child}, who has complex "
-         "health needs and needs care through the night."),
-        (ReferralSource.S2B, "Special educational needs team asks for a short breaks "
-         "assessment for {child}."),
+        (
+            ReferralSource.S3D,
+            "Request for an assessment of {child}'s needs arising from autism "
+            "and a severe learning disability; {parent} is exhausted.",
+        ),
+        (
+            ReferralSource.S3F,
+            "Paediatrician asks for support for {child}, who has complex "
+            "health needs and needs care through the night.",
+        ),
+        (
+            ReferralSource.S2B,
+            "Special educational needs team asks for a short breaks assessment for {child}.",
+        ),
     ),
     PrimaryNeed.N3: (
-        (ReferralSource.S2A, "{parent}'s mental health has deteriorated and {child} is missing "
-         "school to look after them."),
-        (ReferralSource.S1A, "{child}'s grandmother says {parent}'s multiple sclerosis means "
-         "{parent} is struggling with {child}'s daily care."),
+        (
+            ReferralSource.S2A,
+            "{parent}'s mental health has deteriorated and {child} is missing "
+            "school to look after them.",
+        ),
+        (
+            ReferralSource.S1A,
+            "{child}'s grandmother says {parent}'s multiple sclerosis means "
+            "{parent} is struggling with {child}'s daily care.",
+        ),
     ),
     PrimaryNeed.N4: (
-        (ReferralSource.S1C, "{parent} says they are not coping after an eviction notice and a "
-         "bereavement; {child} is sleeping on the sofa."),
-        (ReferralSource.S4, "Housing report the family is in temporary accommodation after a "
-         "flood and {parent} is asking for help."),
+        (
+            ReferralSource.S1C,
+            "{parent} says they are not coping after an eviction notice and a "
+            "bereavement; {child} is sleeping on the sofa.",
+        ),
+        (
+            ReferralSource.S4,
+            "Housing report the family is in temporary accommodation after a "
+            "flood and {parent} is asking for help.",
+        ),
     ),
     PrimaryNeed.N5: (
-        (ReferralSource.S2A, "Repeated arguments between parents witnessed by {child}; school "
-         "reports {child} is withdrawn and tired."),
-        (ReferralSource.S1A, "Conflict between {child} and {parent} has escalated; {parent} "
-         "says {child} cannot stay at home."),
-        (ReferralSource.S2A, "{child}'s attendance has fallen to 61% and {child} says home is "
-         "'all shouting'."),
+        (
+            ReferralSource.S2A,
+            "Repeated arguments between parents witnessed by {child}; school "
+            "reports {child} is withdrawn and tired.",
+        ),
+        (
+            ReferralSource.S1A,
+            "Conflict between {child} and {parent} has escalated; {parent} "
+            "says {child} cannot stay at home.",
+        ),
+        (
+            ReferralSource.S2A,
+            "{child}'s attendance has fallen to 61% and {child} says home is 'all shouting'.",
+        ),
     ),
     PrimaryNeed.N6: (
-        (ReferralSource.S6, "{child} has been missing from home overnight three times this "
-         "month and was found with older males."),
-        (ReferralSource.S5B, "Youth justice service reports {child} is linked to a county "
-         "lines group."),
+        (
+            ReferralSource.S6,
+            "{child} has been missing from home overnight three times this "
+            "month and was found with older males.",
+        ),
+        (
+            ReferralSource.S5B,
+            "Youth justice service reports {child} is linked to a county lines group.",
+        ),
     ),
     PrimaryNeed.N7: (
-        (ReferralSource.S2A, "Family has no gas or electricity credit and {child} is going to "
-         "school hungry."),
+        (
+            ReferralSource.S2A,
+            "Family has no gas or electricity credit and {child} is going to school hungry.",
+        ),
     ),
     PrimaryNeed.N8: (
-        (ReferralSource.S1B, "Neighbour says {child} is being looked after by an older sibling "
-         "while {parent} is abroad."),
+        (
+            ReferralSource.S1B,
+            "Neighbour says {child} is being looked after by an older sibling "
+            "while {parent} is abroad.",
+        ),
     ),
 }
 LAC_REASON = (
@@ -313,22 +458,34 @@ LAC_REASON = (
 )
 CONTACT_NEEDS = (PrimaryNeed.N1, PrimaryNeed.N1, PrimaryNeed.N4, PrimaryNeed.N5, PrimaryNeed.N6)
 
-ADULT_REASONS = (
-    "Hospital discharge: {name} fell at home and needs help with washing and dressing.",
-    "{carer_or_family} reports {name} is no longer managing meals or medication.",
-    "GP asks for a Care Act assessment after {name}'s dementia diagnosis.",
-    "Self-referral: {name} wants help to stay independent after a stroke.",
-    "Occupational therapist asks for support for {name}, who can no longer use the stairs.",
+# (referral source, reason), as for children.
+ADULT_REASONS: tuple[tuple[str, str], ...] = (
+    (
+        ReferralSource.S3F,
+        "Hospital discharge: {name} fell at home and needs help with washing and dressing.",
+    ),
+    (
+        ReferralSource.S1A,
+        "{carer_or_family} reports {name} is no longer managing meals or medication.",
+    ),
+    (ReferralSource.S3A, "GP asks for a Care Act assessment after {name}'s dementia diagnosis."),
+    (ReferralSource.S1C, "Self-referral: {name} wants help to stay independent after a stroke."),
+    (
+        ReferralSource.S3D,
+        "Occupational therapist asks for support for {name}, who can no longer use the stairs.",
+    ),
 )
-SAFEGUARDING_REASONS = (
-    "Care provider reports unexplained bruising on {name}'s arms.",
-    "Bank raised concerns about large cash withdrawals from {name}'s account.",
-    "Neighbour reports {name}'s son shouting and threatening; {name} appears frightened.",
-    "District nurse found {name} without food or heating and with untreated pressure sores.",
-)
-ADULT_SOURCES = (
-    ReferralSource.S3F, ReferralSource.S3A, ReferralSource.S1A, ReferralSource.S1C,
-    ReferralSource.S3D,
+SAFEGUARDING_REASONS: tuple[tuple[str, str], ...] = (
+    (ReferralSource.S8, "Care provider reports unexplained bruising on {name}'s arms."),
+    (ReferralSource.S8, "Bank raised concerns about large cash withdrawals from {name}'s account."),
+    (
+        ReferralSource.S1B,
+        "Neighbour reports {name}'s son shouting and threatening; {name} appears frightened.",
+    ),
+    (
+        ReferralSource.S3D,
+        "District nurse found {name} without food or heating and with untreated pressure sores.",
+    ),
 )
 
 SEEN_ALONE_HOME = (
@@ -375,25 +532,44 @@ ADULT_NOT_SEEN = (
 )
 
 CHILD_NOTES = (
-    ("Telephone call with school", "Designated safeguarding lead says {child}'s attendance has "
-     "improved to 92% and {child} is settled in class."),
-    ("Call with health visitor", "Health visitor confirms {child} attended the 2-year check; "
-     "development within expected range."),
-    ("Discussion with {parent}", "{parent} called to say the new routine is working but money "
-     "is tight; referred to the welfare rights service."),
-    ("Strengths and worries", "Worries: parental conflict and missed appointments. Strengths: "
-     "warm relationship between {child} and {parent}, wider family support."),
+    (
+        "Telephone call with school",
+        "Designated safeguarding lead says {child}'s attendance has "
+        "improved to 92% and {child} is settled in class.",
+    ),
+    (
+        "Call with health visitor",
+        "Health visitor confirms {child} attended the 2-year check; "
+        "development within expected range.",
+    ),
+    (
+        "Discussion with {parent}",
+        "{parent} called to say the new routine is working but money "
+        "is tight; referred to the welfare rights service.",
+    ),
+    (
+        "Strengths and worries",
+        "Worries: parental conflict and missed appointments. Strengths: "
+        "warm relationship between {child} and {parent}, wider family support.",
+    ),
 )
 ADULT_NOTES = (
-    ("Call with care provider", "Provider confirms double-handed calls in place; no missed "
-     "visits this month."),
-    ("Call with {carer_or_family}", "{carer_or_family} says {name} is sleeping better and "
-     "eating well."),
+    (
+        "Call with care provider",
+        "Provider confirms double-handed calls in place; no missed visits this month.",
+    ),
+    (
+        "Call with {carer_or_family}",
+        "{carer_or_family} says {name} is sleeping better and eating well.",
+    ),
     ("Equipment", "Occupational therapy delivered a perching stool and grab rails."),
 )
 CP_CATEGORIES = (
-    (CategoryOfAbuse.NEG, 50), (CategoryOfAbuse.EMO, 30), (CategoryOfAbuse.PHY, 10),
-    (CategoryOfAbuse.SAB, 5), (CategoryOfAbuse.MUL, 5),
+    (CategoryOfAbuse.NEG, 50),
+    (CategoryOfAbuse.EMO, 30),
+    (CategoryOfAbuse.PHY, 10),
+    (CategoryOfAbuse.SAB, 5),
+    (CategoryOfAbuse.MUL, 5),
 )
 
 
@@ -511,8 +687,12 @@ def build_authority(today: dt.date) -> Authority:
 def build_teams(authority: Authority) -> dict[str, Team]:
     return {
         spec.code: Team.objects.create(
-            authority=authority, code=spec.code, name=spec.name, service_area=spec.area,
-            function=spec.function, holds_cases=spec.holds_cases,
+            authority=authority,
+            code=spec.code,
+            name=spec.name,
+            service_area=spec.area,
+            function=spec.function,
+            holds_cases=spec.holds_cases,
         )
         for spec in TEAMS
     }
@@ -530,8 +710,12 @@ def build_staff(
             username = f"{spec.code}-{member.suffix}"
             first = fake.first_name_female() if fake.pybool(60) else fake.first_name_male()
             user = User.objects.create_user(
-                username=username, email=f"{username}@northmoor.example", password=None,
-                first_name=first, last_name=fake.last_name(), job_title=member.job_title,
+                username=username,
+                email=f"{username}@northmoor.example",
+                password=None,
+                first_name=first,
+                last_name=fake.last_name(),
+                job_title=member.job_title,
                 is_staff=False,
             )
             Membership.objects.create(
@@ -539,8 +723,12 @@ def build_staff(
             )
             staff[username] = user
     admin = User.objects.create_superuser(
-        username=ADMIN_USERNAME, email="admin@northmoor.example", password=None,
-        first_name="Demo", last_name="Administrator", job_title="System administrator",
+        username=ADMIN_USERNAME,
+        email="admin@northmoor.example",
+        password=None,
+        first_name="Demo",
+        last_name="Administrator",
+        job_title="System administrator",
     )
     User.objects.filter(pk__in=[admin.pk, *(u.pk for u in staff.values())]).update(
         password=make_password(password)
@@ -557,7 +745,11 @@ def new_demo(authority: Authority, staff_password: str, today: dt.date) -> Demo:
     staff = build_staff(fakers["en_GB"], teams, today, staff_password)
     rng = random.Random(SEED)  # noqa: S311 - repeatable made-up data, not security
     demo = Demo(
-        today=today, rng=rng, fakers=fakers, calendar=authority.calendar(), teams=teams,
+        today=today,
+        rng=rng,
+        fakers=fakers,
+        calendar=authority.calendar(),
+        teams=teams,
         staff=staff,
     )
     demo.gps = {p: f"Dr {demo.fake.last_name()}" for p in GP_PRACTICES}
@@ -593,8 +785,10 @@ class Household:
         """Names for the text templates."""
         carer = self.adults[0].person.given_name if self.adults else "Family"
         return {
-            "child": self.subject.given_name, "name": self.subject.given_name,
-            "parent": self.lead_adult.given_name, "carer_or_family": carer,
+            "child": self.subject.given_name,
+            "name": self.subject.given_name,
+            "parent": self.lead_adult.given_name,
+            "carer_or_family": carer,
         }
 
 
@@ -618,9 +812,15 @@ def add_person(
     upn: str = "",
 ) -> Person:
     return people.person_create(
-        actor=actor, given_name=given, family_name=family, date_of_birth=date_of_birth,
-        sex=sex, ethnicity=ethnicity if asked else Ethnicity.NOBT, ethnicity_asked=asked,
-        nhs_number=demo.nhs_number(), upn=upn,
+        actor=actor,
+        given_name=given,
+        family_name=family,
+        date_of_birth=date_of_birth,
+        sex=sex,
+        ethnicity=ethnicity if asked else Ethnicity.NOBT,
+        ethnicity_asked=asked,
+        nhs_number=demo.nhs_number(),
+        upn=upn,
     )
 
 
@@ -628,8 +828,13 @@ def house(demo: Demo, actor: User, residents: Sequence[Person], since: dt.date) 
     """Everyone in `residents` lives at one new address, from `since` (or birth, if later)."""
     line_1, line_2, town, postcode = new_address(demo)
     first = people.person_move_in(
-        actor=actor, person=residents[0], line_1=line_1, line_2=line_2, town=town,
-        postcode=postcode, started_on=max(since, born(residents[0])),
+        actor=actor,
+        person=residents[0],
+        line_1=line_1,
+        line_2=line_2,
+        town=town,
+        postcode=postcode,
+        started_on=max(since, born(residents[0])),
     )
     for person in residents[1:]:
         move_in(actor, person, first.address, since)
@@ -638,7 +843,12 @@ def house(demo: Demo, actor: User, residents: Sequence[Person], since: dt.date) 
 
 def move_in(actor: User, person: Person, address: Address, since: dt.date) -> None:
     people.person_move_in(
-        actor=actor, person=person, line_1="", town="", postcode="", address=address,
+        actor=actor,
+        person=person,
+        line_1="",
+        town="",
+        postcode="",
+        address=address,
         started_on=max(since, born(person)),
     )
 
@@ -647,8 +857,13 @@ def add_gp(demo: Demo, actor: User, residents: Sequence[Person], since: dt.date)
     practice = demo.rng.choice(GP_PRACTICES)
     for person in residents:
         people.professional_contact_add(
-            actor=actor, person=person, role=ContactRole.GP, organisation=practice,
-            name=demo.gps[practice], designation="GP", started_on=max(since, born(person)),
+            actor=actor,
+            person=person,
+            role=ContactRole.GP,
+            organisation=practice,
+            name=demo.gps[practice],
+            designation="GP",
+            started_on=max(since, born(person)),
         )
     return practice
 
@@ -661,16 +876,25 @@ def add_child_professionals(
     if age < 5:
         name = demo.fake.name()
         people.professional_contact_add(
-            actor=actor, person=child, role=ContactRole.HEALTH_VISITOR,
-            organisation=HEALTH_VISITING, name=name, designation="Health Visitor",
+            actor=actor,
+            person=child,
+            role=ContactRole.HEALTH_VISITOR,
+            organisation=HEALTH_VISITING,
+            name=name,
+            designation="Health Visitor",
             started_on=born(child) + dt.timedelta(days=10),
         )
         return {"name": name, "role": "Health visitor"}
     school = school_for(demo, age, special)
     people.professional_contact_add(
-        actor=actor, person=child, role=ContactRole.SCHOOL, organisation=school[0],
-        name=demo.school_leads[school[0]], designation="Designated Safeguarding Lead",
-        started_on=demo.today - years(min(age - 4, 5)), is_lead_professional=lead,
+        actor=actor,
+        person=child,
+        role=ContactRole.SCHOOL,
+        organisation=school[0],
+        name=demo.school_leads[school[0]],
+        designation="Designated Safeguarding Lead",
+        started_on=demo.today - years(min(age - 4, 5)),
+        is_lead_professional=lead,
     )
     return {"name": demo.school_leads[school[0]], "role": f"DSL, {school[0]}"}
 
@@ -685,13 +909,9 @@ def pick_heritage(demo: Demo) -> Heritage:
     return demo.rng.choices(HERITAGES, weights=[h.weight for h in HERITAGES])[0]
 
 
-def child_dobs(
-    demo: Demo, opened: dt.date, ages: tuple[int, int]
-) -> tuple[dt.date, list[dt.date]]:
+def child_dobs(demo: Demo, opened: dt.date, ages: tuple[int, int]) -> tuple[dt.date, list[dt.date]]:
     """The subject's date of birth (aged `ages` when the case opened) and 0-3 siblings'."""
-    subject = opened - dt.timedelta(
-        days=demo.rng.randint(ages[0] * 365 + 30, ages[1] * 365 + 300)
-    )
+    subject = opened - dt.timedelta(days=demo.rng.randint(ages[0] * 365 + 30, ages[1] * 365 + 300))
     count = demo.rng.choices((0, 1, 2, 3), weights=(30, 35, 25, 10))[0]
     siblings: list[dt.date] = []
     while len(siblings) < count:
@@ -735,7 +955,9 @@ def child_household(
         if contact and i == 0:
             home.professionals.append(contact)
     people.phone_number_add(
-        actor=actor, person=adults[0].person, number=f"07700 900{demo.rng.randrange(1000):03d}",
+        actor=actor,
+        person=adults[0].person,
+        number=f"07700 900{demo.rng.randrange(1000):03d}",
         label="mobile",
     )
     return home
@@ -756,8 +978,15 @@ def add_child(
     if age_on(dob, demo.today) >= 5:
         upn = demo.upn(school_for(demo, age_on(dob, demo.today), special)[1], dob)
     return add_person(
-        demo, actor, given=demo.given_name(heritage.names, sex), family=family,
-        date_of_birth=dob, sex=sex, ethnicity=heritage.ethnicity, asked=asked, upn=upn,
+        demo,
+        actor,
+        given=demo.given_name(heritage.names, sex),
+        family=family,
+        date_of_birth=dob,
+        sex=sex,
+        ethnicity=heritage.ethnicity,
+        asked=asked,
+        upn=upn,
     )
 
 
@@ -768,22 +997,32 @@ def add_parents(
     first_sex = Sex.FEMALE if demo.chance(0.88) else Sex.MALE
     first_ethnicity = Ethnicity.WBRI if heritage.other_parent else heritage.ethnicity
     first_names = "en_GB" if heritage.other_parent else heritage.names
-    first_born = eldest - years(demo.rng.randint(18, 36)) - dt.timedelta(
-        days=demo.rng.randint(0, 300)
+    first_born = (
+        eldest - years(demo.rng.randint(18, 36)) - dt.timedelta(days=demo.rng.randint(0, 300))
     )
     first = add_person(
-        demo, actor, given=demo.given_name(first_names, first_sex), family=family,
-        date_of_birth=first_born, sex=first_sex, ethnicity=first_ethnicity, asked=asked,
+        demo,
+        actor,
+        given=demo.given_name(first_names, first_sex),
+        family=family,
+        date_of_birth=first_born,
+        sex=first_sex,
+        ethnicity=first_ethnicity,
+        asked=asked,
     )
     adults = [Member(first, "Mother" if first_sex == Sex.FEMALE else "Father")]
     if first_sex == Sex.FEMALE and demo.chance(0.6):
         step = demo.chance(0.3)
         names = heritage.names if not step else first_names
         second = add_person(
-            demo, actor, given=demo.given_name(names, Sex.MALE),
+            demo,
+            actor,
+            given=demo.given_name(names, Sex.MALE),
             family=demo.family_name(names) if step else family,
             date_of_birth=born(first) - dt.timedelta(days=demo.rng.randint(-900, 2500)),
-            sex=Sex.MALE, ethnicity=heritage.other_parent or heritage.ethnicity, asked=asked,
+            sex=Sex.MALE,
+            ethnicity=heritage.other_parent or heritage.ethnicity,
+            asked=asked,
         )
         adults.append(Member(second, "Step-father" if step else "Father"))
     return adults
@@ -795,17 +1034,22 @@ def relate_family(demo: Demo, actor: User, home: Household) -> None:
         step = adult.label.startswith("Step")
         for child in children:
             people.relationship_add(
-                actor=actor, person=adult.person, relative=child,
+                actor=actor,
+                person=adult.person,
+                relative=child,
                 kind=RelationshipKind.STEP_PARENT if step else RelationshipKind.PARENT,
-                has_parental_responsibility=not step, started_on=born(child),
+                has_parental_responsibility=not step,
+                started_on=born(child),
             )
     if len(home.adults) == 2:
         people.relationship_add(
-            actor=actor, person=home.adults[0].person, relative=home.adults[1].person,
+            actor=actor,
+            person=home.adults[0].person,
+            relative=home.adults[1].person,
             kind=RelationshipKind.PARTNER,
         )
     for i, child in enumerate(children):
-        for other in children[i + 1:]:
+        for other in children[i + 1 :]:
             people.relationship_add(
                 actor=actor, person=child, relative=other, kind=RelationshipKind.SIBLING
             )
@@ -825,9 +1069,14 @@ def adult_household(
     sex = demo.rng.choice((Sex.FEMALE, Sex.MALE))
     age = demo.rng.randint(68, 95) if older else demo.rng.randint(19, 64)
     subject = add_person(
-        demo, actor, given=demo.given_name(names, sex), family=family,
+        demo,
+        actor,
+        given=demo.given_name(names, sex),
+        family=family,
         date_of_birth=opened - years(age) - dt.timedelta(days=demo.rng.randint(0, 360)),
-        sex=sex, ethnicity=ethnicity, asked=asked,
+        sex=sex,
+        ethnicity=ethnicity,
+        asked=asked,
     )
     others = household_adults(demo, actor, subject, names, ethnicity, asked, with_carer, older)
     since = opened - dt.timedelta(days=demo.rng.randint(365, 30 * 365))
@@ -838,8 +1087,12 @@ def adult_household(
     if older and demo.chance(0.4):
         nurse = demo.fake.name()
         people.professional_contact_add(
-            actor=actor, person=subject, role=ContactRole.DISTRICT_NURSE,
-            organisation=COMMUNITY_NURSING, name=nurse, designation="District Nurse",
+            actor=actor,
+            person=subject,
+            role=ContactRole.DISTRICT_NURSE,
+            organisation=COMMUNITY_NURSING,
+            name=nurse,
+            designation="District Nurse",
             started_on=opened,
         )
         home.professionals.append({"name": nurse, "role": "District nurse"})
@@ -862,9 +1115,14 @@ def household_adults(
     if demo.chance(0.5 if with_carer else 0.4):
         sex = Sex.MALE if subject.sex == Sex.FEMALE else Sex.FEMALE
         partner = add_person(
-            demo, actor, given=demo.given_name(names, sex), family=subject.family_name,
+            demo,
+            actor,
+            given=demo.given_name(names, sex),
+            family=subject.family_name,
             date_of_birth=born(subject) + dt.timedelta(days=demo.rng.randint(-1500, 300)),
-            sex=sex, ethnicity=ethnicity, asked=asked,
+            sex=sex,
+            ethnicity=ethnicity,
+            asked=asked,
         )
         people.relationship_add(
             actor=actor, person=partner, relative=subject, kind=RelationshipKind.PARTNER
@@ -876,20 +1134,33 @@ def household_adults(
 
 
 def add_relative(
-    demo: Demo, actor: User, subject: Person, names: str, ethnicity: str, asked: bool,
+    demo: Demo,
+    actor: User,
+    subject: Person,
+    names: str,
+    ethnicity: str,
+    asked: bool,
     older: bool,
 ) -> Member:
     """A grown-up child of an older person, or a parent of a younger one."""
     sex = demo.rng.choice((Sex.FEMALE, Sex.MALE))
     gap = years(demo.rng.randint(22, 35))
     relative = add_person(
-        demo, actor, given=demo.given_name(names, sex), family=subject.family_name,
+        demo,
+        actor,
+        given=demo.given_name(names, sex),
+        family=subject.family_name,
         date_of_birth=born(subject) + gap if older else born(subject) - gap,
-        sex=sex, ethnicity=ethnicity, asked=asked,
+        sex=sex,
+        ethnicity=ethnicity,
+        asked=asked,
     )
     parent, child = (subject, relative) if older else (relative, subject)
     people.relationship_add(
-        actor=actor, person=parent, relative=child, kind=RelationshipKind.PARENT,
+        actor=actor,
+        person=parent,
+        relative=child,
+        kind=RelationshipKind.PARENT,
         started_on=born(child),
     )
     if older:
@@ -922,9 +1193,15 @@ def open_case(
         picked, template = demo.rng.choice(options)
         source, reason = source or picked, template.format(**home.words())
     return cases.case_open(
-        actor=actor or worker or demo.member(team, "worker"), subject=home.subject,
-        team=demo.teams[team], received_on=opened, source=source, reason=reason, kind=kind,
-        primary_need=need if kind == ReferralKind.REFERRAL else "", allocated_worker=worker,
+        actor=actor or worker or demo.member(team, "worker"),
+        subject=home.subject,
+        team=demo.teams[team],
+        received_on=opened,
+        source=source,
+        reason=reason,
+        kind=kind,
+        primary_need=need if kind == ReferralKind.REFERRAL else "",
+        allocated_worker=worker,
     )
 
 
@@ -948,8 +1225,12 @@ def meeting(
     *extra: dict[str, str],
 ) -> None:
     cases.meeting_record(
-        actor=actor, case=case, kind=kind, held_on=held_on,
-        attendees=attendees(home, actor, *extra), minutes=minutes,
+        actor=actor,
+        case=case,
+        kind=kind,
+        held_on=held_on,
+        attendees=attendees(home, actor, *extra),
+        minutes=minutes,
     )
 
 
@@ -969,14 +1250,21 @@ def visit(
     if adult:
         texts = ADULT_SEEN_ALONE if alone else ADULT_SEEN if seen else ADULT_NOT_SEEN
     elif seen:
-        texts = (SEEN_ALONE_HOME if at_home else SEEN_ALONE_AWAY) if alone else (
-            SEEN_HOME if at_home else SEEN_AWAY
+        texts = (
+            (SEEN_ALONE_HOME if at_home else SEEN_ALONE_AWAY)
+            if alone
+            else (SEEN_HOME if at_home else SEEN_AWAY)
         )
     else:
         texts = NOT_SEEN
     return cases.visit_record(
-        actor=actor, case=case, visited_on=day, subject_seen=seen, seen_alone=alone,
-        home_visited=at_home, notes=demo.rng.choice(texts).format(**home.words()),
+        actor=actor,
+        case=case,
+        visited_on=day,
+        subject_seen=seen,
+        seen_alone=alone,
+        home_visited=at_home,
+        notes=demo.rng.choice(texts).format(**home.words()),
     )
 
 
@@ -1014,7 +1302,10 @@ def case_note(demo: Demo, case: Case, home: Household, actor: User, day: dt.date
     title, body = demo.rng.choice(CHILD_NOTES)
     words = home.words()
     cases.note_add(
-        actor=actor, case=case, title=title.format(**words), body=body.format(**words),
+        actor=actor,
+        case=case,
+        title=title.format(**words),
+        body=body.format(**words),
         occurred_on=day,
     )
 
@@ -1035,8 +1326,12 @@ def assess(
     assessment = cases.assessment_start(actor=actor, case=case, kind=kind, started_on=started)
     if completed is not None:
         cases.assessment_complete(
-            actor=demo.manager(team), assessment=assessment, completed_on=completed,
-            outcome=outcome, factors=list(factors or ["21"]), sent_to="Parents; GP; school",
+            actor=demo.manager(team),
+            assessment=assessment,
+            completed_on=completed,
+            outcome=outcome,
+            factors=list(factors or ["21"]),
+            sent_to="Parents; GP; school",
             authorise=True,
         )
     return assessment
@@ -1044,7 +1339,9 @@ def assess(
 
 def supervise(demo: Demo, case: Case, team: str, day: dt.date, about: str) -> None:
     cases.supervision_record(
-        actor=demo.manager(team), case=case, held_on=day,
+        actor=demo.manager(team),
+        case=case,
+        held_on=day,
         discussion=f"Reviewed progress with the allocated worker. {about}",
         actions="Keep visiting within timescales; update the chronology before the next review.",
     )
@@ -1059,14 +1356,24 @@ def cin_plan(
 ) -> Plan:
     """A child in need plan with meetings about every six weeks until `end` (or today)."""
     plan = cases.plan_start(
-        actor=actor, case=case, kind=PlanKind.CHILD_IN_NEED, started_on=start,
+        actor=actor,
+        case=case,
+        kind=PlanKind.CHILD_IN_NEED,
+        started_on=start,
         summary="Support with routines, school attendance and parenting.",
     )
     last = end or demo.today
     day = start + dt.timedelta(days=10)
     while day <= last:
-        meeting(demo, case, home, actor, MeetingKind.CIN_MEETING, demo.working_day(day, start),
-                "Plan reviewed; actions agreed with the family and school.")
+        meeting(
+            demo,
+            case,
+            home,
+            actor,
+            MeetingKind.CIN_MEETING,
+            demo.working_day(day, start),
+            "Plan reviewed; actions agreed with the family and school.",
+        )
         day += dt.timedelta(days=42)
     if end is not None:
         cases.plan_end(actor=actor, plan=plan, ended_on=end, outcome="Needs met; plan ended.")
@@ -1077,20 +1384,47 @@ def cp_plan(
     demo: Demo, case: Case, home: Household, actor: User, opened: dt.date, end: dt.date | None
 ) -> tuple[Plan, dt.date]:
     """Strategy discussion, assessment, ICPC, CP plan, core group and reviews."""
-    meeting(demo, case, home, actor, MeetingKind.STRATEGY, opened,
-            "Threshold met for section 47 enquiries.",
-            {"name": "DC " + demo.fake.last_name(), "role": "Police"})
+    meeting(
+        demo,
+        case,
+        home,
+        actor,
+        MeetingKind.STRATEGY,
+        opened,
+        "Threshold met for section 47 enquiries.",
+        {"name": "DC " + demo.fake.last_name(), "role": "Police"},
+    )
     icpc = demo.working_day(opened + dt.timedelta(days=demo.rng.randint(10, 15)), opened + ONE_DAY)
-    assess(demo, case, "sgcp", actor, AssessmentKind.SINGLE, opened, icpc,
-           factors=random_factors(demo, ("3B", "4B", "2B", "1B", "16A", "17A")),
-           outcome="Significant harm: initial child protection conference requested.")
+    assess(
+        demo,
+        case,
+        "sgcp",
+        actor,
+        AssessmentKind.SINGLE,
+        opened,
+        icpc,
+        factors=random_factors(demo, ("3B", "4B", "2B", "1B", "16A", "17A")),
+        outcome="Significant harm: initial child protection conference requested.",
+    )
     chair = {"name": demo.member("su", "iro").display_name, "role": "Conference chair"}
-    meeting(demo, case, home, actor, MeetingKind.INITIAL_CP_CONFERENCE, icpc,
-            "Child protection plan agreed.", chair)
+    meeting(
+        demo,
+        case,
+        home,
+        actor,
+        MeetingKind.INITIAL_CP_CONFERENCE,
+        icpc,
+        "Child protection plan agreed.",
+        chair,
+    )
     category = demo.rng.choices([c for c, _ in CP_CATEGORIES], [w for _, w in CP_CATEGORIES])[0]
     plan = cases.plan_start(
-        actor=actor, case=case, kind=PlanKind.CHILD_PROTECTION, started_on=icpc,
-        category=category, summary="Keep the child safe; parents to engage with support.",
+        actor=actor,
+        case=case,
+        kind=PlanKind.CHILD_PROTECTION,
+        started_on=icpc,
+        category=category,
+        summary="Keep the child safe; parents to engage with support.",
     )
     last = end or demo.today
     core = demo.calendar.add_working_days(icpc, 10)
@@ -1098,12 +1432,28 @@ def cp_plan(
         meeting(demo, case, home, actor, MeetingKind.CORE_GROUP, core, "Core group plan agreed.")
     review = icpc + dt.timedelta(days=90)
     while review < last:
-        meeting(demo, case, home, actor, MeetingKind.CP_REVIEW, demo.working_day(review, icpc),
-                "Plan continues.", chair)
+        meeting(
+            demo,
+            case,
+            home,
+            actor,
+            MeetingKind.CP_REVIEW,
+            demo.working_day(review, icpc),
+            "Plan continues.",
+            chair,
+        )
         review += dt.timedelta(days=180)
     if end is not None:
-        meeting(demo, case, home, actor, MeetingKind.CP_REVIEW, end,
-                "Risks reduced: the child protection plan ends; step down to child in need.", chair)
+        meeting(
+            demo,
+            case,
+            home,
+            actor,
+            MeetingKind.CP_REVIEW,
+            end,
+            "Risks reduced: the child protection plan ends; step down to child in need.",
+            chair,
+        )
         cases.plan_end(actor=actor, plan=plan, ended_on=end, outcome="Risk reduced.")
     return plan, icpc
 
@@ -1124,10 +1474,21 @@ def front_door_contact(demo: Demo, n: int) -> None:
     actor = demo.next_worker("irt")
     received = demo.ago(0, 2)
     home = child_household(demo, actor, received, (0, 16))
-    case = open_case(demo, home, "irt", received, None, actor=actor,
-                     need=demo.rng.choice(CONTACT_NEEDS), kind=ReferralKind.CONTACT)
+    case = open_case(
+        demo,
+        home,
+        "irt",
+        received,
+        None,
+        actor=actor,
+        need=demo.rng.choice(CONTACT_NEEDS),
+        kind=ReferralKind.CONTACT,
+    )
     cases.note_add(
-        actor=actor, case=case, kind=NoteKind.TELEPHONE, title="Call with referrer",
+        actor=actor,
+        case=case,
+        kind=NoteKind.TELEPHONE,
+        title="Call with referrer",
         body="Referrer's concerns taken; checks with police, health and school requested.",
         occurred_on=received,
     )
@@ -1144,10 +1505,15 @@ def assessment_in_progress(demo: Demo, n: int) -> None:
     start = demo.working_day(opened + dt.timedelta(days=demo.rng.randint(1, 3)), opened)
     assess(demo, case, "ai", actor, AssessmentKind.SINGLE, start, None)
     cases.consent_record(
-        actor=actor, case=case, kind=ConsentKind.ASSESSMENT, given_by=home.lead_adult.full_name,
-        given_on=start, signed=demo.chance(0.8),
+        actor=actor,
+        case=case,
+        kind=ConsentKind.ASSESSMENT,
+        given_by=home.lead_adult.full_name,
+        given_on=start,
+        signed=demo.chance(0.8),
     )
     routine_visits(demo, case, home, actor, start=start, every=9, count=2)
+    case_note(demo, case, home, actor, start)
 
 
 def cin_plan_open(demo: Demo, n: int) -> None:
@@ -1158,8 +1524,16 @@ def cin_plan_open(demo: Demo, n: int) -> None:
     need = demo.rng.choice((PrimaryNeed.N3, PrimaryNeed.N4, PrimaryNeed.N5, PrimaryNeed.N7))
     case = open_case(demo, home, "ai", opened, worker, need=need)
     done = demo.working_day(opened + dt.timedelta(days=demo.rng.randint(20, 40)), opened)
-    assess(demo, case, "ai", worker, AssessmentKind.SINGLE, opened, done,
-           factors=random_factors(demo, ("3B", "4B", "1B", "6B", "16A", "20")))
+    assess(
+        demo,
+        case,
+        "ai",
+        worker,
+        AssessmentKind.SINGLE,
+        opened,
+        done,
+        factors=random_factors(demo, ("3B", "4B", "1B", "6B", "16A", "20")),
+    )
     cin_plan(demo, case, home, worker, done, None)
     routine_visits(demo, case, home, worker, start=done, every=28, count=3)
     case_note(demo, case, home, worker, demo.working_day(demo.ago(3, 20), opened))
@@ -1173,8 +1547,13 @@ def cp_plan_open(demo: Demo, n: int) -> None:
     case = open_case(demo, home, "sgcp", opened, worker, need=PrimaryNeed.N1)
     _, icpc = cp_plan(demo, case, home, worker, opened, None)
     routine_visits(demo, case, home, worker, start=icpc, every=10, count=4)
-    supervise(demo, case, "sgcp", demo.working_day(demo.ago(2, 30), icpc),
-              "Child protection plan progressing; visits within ten working days.")
+    supervise(
+        demo,
+        case,
+        "sgcp",
+        demo.working_day(demo.ago(2, 30), icpc),
+        "Child protection plan progressing; visits within ten working days.",
+    )
     case_note(demo, case, home, worker, demo.working_day(demo.ago(1, 10), opened))
 
 
@@ -1192,8 +1571,9 @@ def cp_ended(demo: Demo, *, seen_alone_at_home_after: bool) -> None:
         day = demo.working_day(demo.ago(1, (demo.today - after).days), after)
         visit(demo, case, home, worker, day, seen=True, alone=True, at_home=True)
     elif demo.chance(0.7):
-        routine_visits(demo, case, home, worker, start=after, every=14, count=2,
-                       alone_at_home=False)
+        routine_visits(
+            demo, case, home, worker, start=after, every=14, count=2, alone_at_home=False
+        )
 
 
 def cp_ended_then_seen(demo: Demo, n: int) -> None:
@@ -1210,26 +1590,43 @@ def placement(demo: Demo, actor: User, home: Household, since: dt.date) -> House
     """Foster carers at their own address; the child moves in with them on `since`."""
     carers = [
         add_person(
-            demo, actor, given=demo.fake.first_name_female(), family=demo.fake.last_name(),
-            date_of_birth=demo.ago(35 * 365, 60 * 365), sex=Sex.FEMALE,
-            ethnicity=Ethnicity.WBRI, asked=True,
+            demo,
+            actor,
+            given=demo.fake.first_name_female(),
+            family=demo.fake.last_name(),
+            date_of_birth=demo.ago(35 * 365, 60 * 365),
+            sex=Sex.FEMALE,
+            ethnicity=Ethnicity.WBRI,
+            asked=True,
         )
     ]
     if demo.chance(0.6):
-        carers.append(add_person(
-            demo, actor, given=demo.fake.first_name_male(), family=carers[0].family_name,
-            date_of_birth=born(carers[0]) - dt.timedelta(days=demo.rng.randint(-900, 1500)),
-            sex=Sex.MALE, ethnicity=Ethnicity.WBRI, asked=True,
-        ))
+        carers.append(
+            add_person(
+                demo,
+                actor,
+                given=demo.fake.first_name_male(),
+                family=carers[0].family_name,
+                date_of_birth=born(carers[0]) - dt.timedelta(days=demo.rng.randint(-900, 1500)),
+                sex=Sex.MALE,
+                ethnicity=Ethnicity.WBRI,
+                asked=True,
+            )
+        )
     address = house(demo, actor, carers, since - years(demo.rng.randint(2, 15)))
     move_in(actor, home.subject, address, since)
     for carer in carers:
         people.relationship_add(
-            actor=actor, person=carer, relative=home.subject,
-            kind=RelationshipKind.FOSTER_CARER, started_on=since,
+            actor=actor,
+            person=carer,
+            relative=home.subject,
+            kind=RelationshipKind.FOSTER_CARER,
+            started_on=since,
         )
     return Household(
-        subject=home.subject, address=address, children=home.children,
+        subject=home.subject,
+        address=address,
+        children=home.children,
         adults=[Member(c, "Foster carer") for c in carers] + home.adults,
         professionals=home.professionals,
     )
@@ -1240,23 +1637,54 @@ def looked_after(
 ) -> tuple[Case, Household, User]:
     worker = demo.next_worker("lac")
     home = child_household(demo, worker, opened, (1, 14))
-    case = open_case(demo, home, "lac", opened, worker, need=PrimaryNeed.N1,
-                     source=ReferralSource.S5A, reason=LAC_REASON.format(**home.words()))
-    assess(demo, case, "lac", worker, AssessmentKind.SINGLE, opened,
-           demo.working_day(start, opened),
-           factors=random_factors(demo, ("2B", "3B", "4B", "16A", "17A")),
-           outcome="The child cannot safely remain at home.")
+    case = open_case(
+        demo,
+        home,
+        "lac",
+        opened,
+        worker,
+        need=PrimaryNeed.N1,
+        source=ReferralSource.S5A,
+        reason=LAC_REASON.format(**home.words()),
+    )
+    assess(
+        demo,
+        case,
+        "lac",
+        worker,
+        AssessmentKind.SINGLE,
+        opened,
+        demo.working_day(start, opened),
+        factors=random_factors(demo, ("2B", "3B", "4B", "16A", "17A")),
+        outcome="The child cannot safely remain at home.",
+    )
     legal = LegalStatus.V2 if end is not None or n % 5 in (1, 3) else LegalStatus.C2
     if legal == LegalStatus.C2:
-        meeting(demo, case, home, worker, MeetingKind.LEGAL_GATEWAY, opened,
-                "Threshold met: issue care proceedings.")
+        meeting(
+            demo,
+            case,
+            home,
+            worker,
+            MeetingKind.LEGAL_GATEWAY,
+            opened,
+            "Threshold met: issue care proceedings.",
+        )
         cases.decision_record(
-            actor=demo.member("csm", "service-manager"), case=case, kind=DecisionKind.OTHER,
-            decided_on=opened, decision="Agreed to issue care proceedings.",
+            actor=demo.member("csm", "service-manager"),
+            case=case,
+            kind=DecisionKind.OTHER,
+            decided_on=opened,
+            decision="Agreed to issue care proceedings.",
         )
     cared = placement(demo, worker, home, start)
-    cases.plan_start(actor=worker, case=case, kind=PlanKind.LOOKED_AFTER, started_on=start,
-                     legal_status=legal, summary="Placed with local authority foster carers.")
+    cases.plan_start(
+        actor=worker,
+        case=case,
+        kind=PlanKind.LOOKED_AFTER,
+        started_on=start,
+        legal_status=legal,
+        summary="Placed with local authority foster carers.",
+    )
     lac_reviews(demo, case, cared, worker, start, end or demo.today)
     return case, cared, worker
 
@@ -1268,8 +1696,16 @@ def lac_reviews(
     day = demo.calendar.add_working_days(start, 20)
     gap = 70
     while day <= last:
-        meeting(demo, case, home, actor, MeetingKind.LAC_REVIEW, demo.working_day(day, start),
-                "Care plan and placement reviewed; the child's views shared.", iro)
+        meeting(
+            demo,
+            case,
+            home,
+            actor,
+            MeetingKind.LAC_REVIEW,
+            demo.working_day(day, start),
+            "Care plan and placement reviewed; the child's views shared.",
+            iro,
+        )
         day += dt.timedelta(days=gap)
         gap = 180
 
@@ -1289,16 +1725,28 @@ def looked_after_past(demo: Demo, n: int) -> None:
     start = demo.working_day(opened + dt.timedelta(days=demo.rng.randint(14, 40)), opened)
     end = demo.working_day(demo.ago(60, 200), start + dt.timedelta(days=90))
     case, cared, worker = looked_after(demo, n, opened=opened, start=start, end=end)
-    assess(demo, case, "lac", worker, AssessmentKind.PREVENT_LOOKED_AFTER,
-           demo.working_day(end - dt.timedelta(days=21), start), end,
-           outcome="Return home agreed with support.")
+    routine_visits(demo, case, cared, worker, start=start, every=42, count=2, end=end)
+    assess(
+        demo,
+        case,
+        "lac",
+        worker,
+        AssessmentKind.PREVENT_LOOKED_AFTER,
+        demo.working_day(end - dt.timedelta(days=21), start),
+        end,
+        outcome="Return home agreed with support.",
+    )
     lac = case.plans.get(kind=PlanKind.LOOKED_AFTER)
     cases.plan_end(actor=worker, plan=lac, ended_on=end, outcome="Returned home to parents.")
     family_home = home_address_of(cared)
     move_in(worker, cared.subject, family_home, end)
-    back_home = Household(subject=cared.subject, address=family_home,
-                          adults=[m for m in cared.adults if m.label != "Foster carer"],
-                          children=cared.children, professionals=cared.professionals)
+    back_home = Household(
+        subject=cared.subject,
+        address=family_home,
+        adults=[m for m in cared.adults if m.label != "Foster carer"],
+        children=cared.children,
+        professionals=cared.professionals,
+    )
     cin_plan(demo, case, back_home, worker, demo.working_day(end + ONE_DAY, end + ONE_DAY), None)
     routine_visits(demo, case, back_home, worker, start=end + ONE_DAY, every=28, count=2)
 
@@ -1317,23 +1765,53 @@ def early_help(demo: Demo, n: int) -> None:
     home = child_household(demo, worker, opened, (0, 14), lead_school=demo.chance(0.5))
     need = demo.rng.choice((PrimaryNeed.N4, PrimaryNeed.N5, PrimaryNeed.N7, PrimaryNeed.N3))
     case = open_case(demo, home, "eh", opened, worker, need=need)
-    cases.consent_record(actor=worker, case=case, kind=ConsentKind.EARLY_HELP,
-                         given_by=home.lead_adult.full_name, given_on=opened, signed=True)
+    cases.consent_record(
+        actor=worker,
+        case=case,
+        kind=ConsentKind.EARLY_HELP,
+        given_by=home.lead_adult.full_name,
+        given_on=opened,
+        signed=True,
+    )
     assessed = (demo.today - opened).days > 35
     done = demo.working_day(opened + dt.timedelta(days=demo.rng.randint(15, 30)), opened)
-    assess(demo, case, "eh", worker, AssessmentKind.EARLY_HELP, opened,
-           done if assessed else None, factors=random_factors(demo, ("4B", "6B", "20", "14A")),
-           outcome="Family agree to a team around the family plan.")
+    assess(
+        demo,
+        case,
+        "eh",
+        worker,
+        AssessmentKind.EARLY_HELP,
+        opened,
+        done if assessed else None,
+        factors=random_factors(demo, ("4B", "6B", "20", "14A")),
+        outcome="Family agree to a team around the family plan.",
+    )
     if assessed:
-        cases.plan_start(actor=worker, case=case, kind=PlanKind.EARLY_HELP, started_on=done,
-                         summary="Routines, school attendance and debt advice.")
-        meeting(demo, case, home, worker, MeetingKind.TEAM_AROUND_FAMILY,
-                demo.working_day(done + dt.timedelta(days=7), done), "Plan agreed.")
+        cases.plan_start(
+            actor=worker,
+            case=case,
+            kind=PlanKind.EARLY_HELP,
+            started_on=done,
+            summary="Routines, school attendance and debt advice.",
+        )
+        meeting(
+            demo,
+            case,
+            home,
+            worker,
+            MeetingKind.TEAM_AROUND_FAMILY,
+            demo.working_day(done + dt.timedelta(days=7), done),
+            "Plan agreed.",
+        )
     routine_visits(demo, case, home, worker, start=opened, every=21, count=3)
+    case_note(demo, case, home, worker, demo.working_day(demo.ago(1, 20), opened))
     if n % 4 == 0:
         cases.decision_record(
-            actor=demo.member("eh", "duty-manager"), case=case, kind=DecisionKind.ALLOCATE,
-            decided_on=opened, decision=f"Allocate to {worker.display_name}.",
+            actor=demo.member("eh", "duty-manager"),
+            case=case,
+            kind=DecisionKind.ALLOCATE,
+            decided_on=opened,
+            decision=f"Allocate to {worker.display_name}.",
         )
 
 
@@ -1344,11 +1822,20 @@ def disabilities(demo: Demo, n: int) -> None:
     home = child_household(demo, worker, opened, (3, 15), special_school=demo.chance(0.5))
     case = open_case(demo, home, "cwd", opened, worker, need=PrimaryNeed.N2)
     done = demo.working_day(opened + dt.timedelta(days=demo.rng.randint(20, 45)), opened)
-    assess(demo, case, "cwd", worker, AssessmentKind.CIN, opened, done,
-           factors=random_factors(demo, ("5A", "6A", "4A")),
-           outcome="Short breaks and a personal budget recommended.")
+    assess(
+        demo,
+        case,
+        "cwd",
+        worker,
+        AssessmentKind.CIN,
+        opened,
+        done,
+        factors=random_factors(demo, ("5A", "6A", "4A")),
+        outcome="Short breaks and a personal budget recommended.",
+    )
     cin_plan(demo, case, home, worker, done, None)
     routine_visits(demo, case, home, worker, start=done, every=42, count=3)
+    case_note(demo, case, home, worker, demo.working_day(demo.ago(5, 40), done))
 
 
 def edge_of_care(demo: Demo, n: int) -> None:
@@ -1356,17 +1843,33 @@ def edge_of_care(demo: Demo, n: int) -> None:
     worker = demo.next_worker("eoc")
     opened = demo.working_day(demo.ago(40, 250))
     home = child_household(demo, worker, opened, (11, 16))
-    case = open_case(demo, home, "eoc", opened, worker,
-                     need=demo.rng.choice((PrimaryNeed.N5, PrimaryNeed.N6)))
+    case = open_case(
+        demo, home, "eoc", opened, worker, need=demo.rng.choice((PrimaryNeed.N5, PrimaryNeed.N6))
+    )
     done = demo.working_day(opened + dt.timedelta(days=demo.rng.randint(15, 30)), opened)
-    assess(demo, case, "eoc", worker, AssessmentKind.SINGLE, opened, done,
-           factors=random_factors(demo, ("10A", "24A", "13A", "11A", "2A", "14A")))
+    assess(
+        demo,
+        case,
+        "eoc",
+        worker,
+        AssessmentKind.SINGLE,
+        opened,
+        done,
+        factors=random_factors(demo, ("10A", "24A", "13A", "11A", "2A", "14A")),
+    )
     cin_plan(demo, case, home, worker, done, None)
-    meeting(demo, case, home, worker, MeetingKind.MULTI_AGENCY,
-            demo.working_day(done + dt.timedelta(days=5), done),
-            "Exploitation risks mapped; disruption plan agreed.",
-            {"name": "PC " + demo.fake.last_name(), "role": "Police"})
+    meeting(
+        demo,
+        case,
+        home,
+        worker,
+        MeetingKind.MULTI_AGENCY,
+        demo.working_day(done + dt.timedelta(days=5), done),
+        "Exploitation risks mapped; disruption plan agreed.",
+        {"name": "PC " + demo.fake.last_name(), "role": "Police"},
+    )
     routine_visits(demo, case, home, worker, start=done, every=14, count=3)
+    case_note(demo, case, home, worker, demo.working_day(demo.ago(1, 14), done))
 
 
 def schools(demo: Demo, n: int) -> None:
@@ -1374,8 +1877,9 @@ def schools(demo: Demo, n: int) -> None:
     worker = demo.next_worker("swis")
     opened = demo.working_day(demo.ago(10, 200))
     home = child_household(demo, worker, opened, (5, 14), lead_school=True)
-    case = open_case(demo, home, "swis", opened, worker, need=PrimaryNeed.N5,
-                     source=ReferralSource.S2A)
+    case = open_case(
+        demo, home, "swis", opened, worker, need=PrimaryNeed.N5, source=ReferralSource.S2A
+    )
     done = opened + dt.timedelta(days=30)
     if done <= demo.today:
         done = demo.working_day(done, opened)
@@ -1384,6 +1888,7 @@ def schools(demo: Demo, n: int) -> None:
     else:
         assess(demo, case, "swis", worker, AssessmentKind.SINGLE, opened, None)
     routine_visits(demo, case, home, worker, start=opened, every=14, count=2)
+    case_note(demo, case, home, worker, demo.working_day(demo.ago(1, 10), opened))
 
 
 def ready_to_close(demo: Demo, n: int) -> None:
@@ -1392,25 +1897,53 @@ def ready_to_close(demo: Demo, n: int) -> None:
     worker = demo.next_worker("ai")
     opened = demo.working_day(demo.ago(150, 320))
     home = child_household(demo, worker, opened, (1, 15))
-    case = open_case(demo, home, "ai", opened, worker,
-                     need=demo.rng.choice((PrimaryNeed.N4, PrimaryNeed.N5)))
+    case = open_case(
+        demo, home, "ai", opened, worker, need=demo.rng.choice((PrimaryNeed.N4, PrimaryNeed.N5))
+    )
     done = demo.working_day(opened + dt.timedelta(days=demo.rng.randint(20, 35)), opened)
-    assess(demo, case, "ai", worker, AssessmentKind.SINGLE, opened, done,
-           factors=random_factors(demo, ("3B", "4B", "20")))
+    assess(
+        demo,
+        case,
+        "ai",
+        worker,
+        AssessmentKind.SINGLE,
+        opened,
+        done,
+        factors=random_factors(demo, ("3B", "4B", "20")),
+    )
     end = demo.working_day(demo.ago(8, 25), done + dt.timedelta(days=30))
     cin_plan(demo, case, home, worker, done, end)
-    meeting(demo, case, home, worker, MeetingKind.FINAL, end, "Family and agencies agree "
-            "needs are met; closure to be advised.")
+    meeting(
+        demo,
+        case,
+        home,
+        worker,
+        MeetingKind.FINAL,
+        end,
+        "Family and agencies agree needs are met; closure to be advised.",
+    )
     routine_visits(demo, case, home, worker, start=done, every=28, count=2, end=end)
     last_visit = demo.working_day(demo.ago(2, 7), end)
     visit(demo, case, home, worker, last_visit, seen=True, alone=True, at_home=True)
-    supervise(demo, case, "ai", demo.working_day(demo.ago(3, 25), end),
-              "Plan outcomes met; agreed to seek closure.")
-    cases.note_add(actor=worker, case=case, kind=NoteKind.CLOSURE_DISCUSSION,
-                   title="Closure discussed with family", occurred_on=last_visit,
-                   body="Explained closure and how to ask for help again; family agree.")
+    supervise(
+        demo,
+        case,
+        "ai",
+        demo.working_day(demo.ago(3, 25), end),
+        "Plan outcomes met; agreed to seek closure.",
+    )
+    cases.note_add(
+        actor=worker,
+        case=case,
+        kind=NoteKind.CLOSURE_DISCUSSION,
+        title="Closure discussed with family",
+        occurred_on=last_visit,
+        body="Explained closure and how to ask for help again; family agree.",
+    )
     cases.decision_record(
-        actor=demo.manager("ai"), case=case, kind=DecisionKind.ADVISE_CLOSURE,
+        actor=demo.manager("ai"),
+        case=case,
+        kind=DecisionKind.ADVISE_CLOSURE,
         decided_on=demo.working_day(demo.ago(0, 2), last_visit),
         decision="Advise closure: the child in need plan has achieved its outcomes.",
         rationale="Recent visit saw the child alone at home; no outstanding concerns.",
@@ -1421,17 +1954,40 @@ def closed_episode(demo: Demo, home: Household, worker: User, closed: dt.date) -
     """An A&I case closed on `closed`: RC8 after assessment, or RC7 after a CIN plan."""
     after_plan = demo.chance(0.5)
     opened = demo.working_day(closed - dt.timedelta(days=200 if after_plan else 35))
-    case = open_case(demo, home, "ai", opened, worker,
-                     need=demo.rng.choice((PrimaryNeed.N4, PrimaryNeed.N5, PrimaryNeed.N1)))
+    case = open_case(
+        demo,
+        home,
+        "ai",
+        opened,
+        worker,
+        need=demo.rng.choice((PrimaryNeed.N4, PrimaryNeed.N5, PrimaryNeed.N1)),
+    )
     done = demo.working_day(opened + dt.timedelta(days=25), opened)
     if not after_plan:
-        assess(demo, case, "ai", worker, AssessmentKind.SINGLE, opened, done, factors=["21"],
-               outcome="No further action: needs can be met by universal services.")
+        assess(
+            demo,
+            case,
+            "ai",
+            worker,
+            AssessmentKind.SINGLE,
+            opened,
+            done,
+            factors=["21"],
+            outcome="No further action: needs can be met by universal services.",
+        )
         routine_visits(demo, case, home, worker, start=opened, every=10, count=2, end=done)
         close_imported(demo, case, "ai", closed, CinClosureReason.RC8)
         return case
-    assess(demo, case, "ai", worker, AssessmentKind.SINGLE, opened, done,
-           factors=random_factors(demo, ("4B", "6B", "20")))
+    assess(
+        demo,
+        case,
+        "ai",
+        worker,
+        AssessmentKind.SINGLE,
+        opened,
+        done,
+        factors=random_factors(demo, ("4B", "6B", "20")),
+    )
     cin_plan(demo, case, home, worker, done, closed)
     routine_visits(demo, case, home, worker, start=done, every=28, count=2, end=closed)
     close_imported(demo, case, "ai", closed, CinClosureReason.RC7)
@@ -1468,18 +2024,25 @@ def adults_team(n: int) -> str:
 
 
 def open_adult_case(
-    demo: Demo, team: str, worker: User | None, *, ago: tuple[int, int], with_carer: bool = False,
+    demo: Demo,
+    team: str,
+    worker: User | None,
+    *,
+    ago: tuple[int, int],
+    with_carer: bool = False,
     safeguarding: bool = False,
 ) -> tuple[Case, Household, User]:
     actor = worker or demo.member(team, "worker")
     opened = demo.working_day(demo.ago(*ago))
     home = adult_household(demo, actor, opened, with_carer=with_carer)
-    words = {**home.words(), "carer_or_family": home.lead_adult.given_name
-             if home.adults else "A neighbour"}
-    reasons = SAFEGUARDING_REASONS if safeguarding else ADULT_REASONS
-    case = open_case(demo, home, team, opened, worker, actor=actor,
-                     reason=demo.rng.choice(reasons).format(**words),
-                     source=demo.rng.choice(ADULT_SOURCES))
+    words = {
+        **home.words(),
+        "carer_or_family": home.lead_adult.given_name if home.adults else "A neighbour",
+    }
+    source, reason = demo.rng.choice(SAFEGUARDING_REASONS if safeguarding else ADULT_REASONS)
+    case = open_case(
+        demo, home, team, opened, worker, actor=actor, source=source, reason=reason.format(**words)
+    )
     return case, home, actor
 
 
@@ -1489,42 +2052,85 @@ def care_and_support_plan(
     """Care Act assessment (authorised by the manager) and a care and support plan."""
     opened = case.opened_on
     done = demo.working_day(opened + dt.timedelta(days=demo.rng.randint(14, 35)), opened)
-    assess(demo, case, team, actor, AssessmentKind.CARE_ACT, opened, done,
-           outcome="Eligible needs: personal care, meals and medication.")
-    plan = cases.plan_start(actor=actor, case=case, kind=PlanKind.ADULT_CARE_SUPPORT,
-                            started_on=done, summary="Two home care calls a day; day centre.")
+    assess(
+        demo,
+        case,
+        team,
+        actor,
+        AssessmentKind.CARE_ACT,
+        opened,
+        done,
+        outcome="Eligible needs: personal care, meals and medication.",
+    )
+    plan = cases.plan_start(
+        actor=actor,
+        case=case,
+        kind=PlanKind.ADULT_CARE_SUPPORT,
+        started_on=done,
+        summary="Two home care calls a day; day centre.",
+    )
     provider = demo.rng.choice(CARE_PROVIDERS)
-    people.professional_contact_add(actor=actor, person=home.subject, organisation=provider,
-                                    role=ContactRole.CARE_PROVIDER, started_on=done)
+    people.professional_contact_add(
+        actor=actor,
+        person=home.subject,
+        organisation=provider,
+        role=ContactRole.CARE_PROVIDER,
+        started_on=done,
+    )
     review = done + dt.timedelta(days=365)
     if end is None and review <= demo.today:
-        assess(demo, case, team, actor, AssessmentKind.CARE_ACT_REVIEW, review,
-               demo.working_day(review + dt.timedelta(days=10), review),
-               outcome="Needs unchanged; plan continues.")
+        assess(
+            demo,
+            case,
+            team,
+            actor,
+            AssessmentKind.CARE_ACT_REVIEW,
+            review,
+            demo.working_day(review + dt.timedelta(days=10), review),
+            outcome="Needs unchanged; plan continues.",
+        )
     if end is not None:
-        cases.plan_end(actor=actor, plan=plan, ended_on=end,
-                       outcome="Reablement goals met; managing independently.")
+        cases.plan_end(
+            actor=actor,
+            plan=plan,
+            ended_on=end,
+            outcome="Reablement goals met; managing independently.",
+        )
     return done
 
 
 def adult_note(demo: Demo, case: Case, home: Household, actor: User, day: dt.date) -> None:
     title, body = demo.rng.choice(ADULT_NOTES)
-    words = {**home.words(), "carer_or_family": home.lead_adult.given_name
-             if home.adults else "Neighbour"}
-    cases.note_add(actor=actor, case=case, title=title.format(**words),
-                   body=body.format(**words), occurred_on=day)
+    words = {
+        **home.words(),
+        "carer_or_family": home.lead_adult.given_name if home.adults else "Neighbour",
+    }
+    cases.note_add(
+        actor=actor,
+        case=case,
+        title=title.format(**words),
+        body=body.format(**words),
+        occurred_on=day,
+    )
 
 
 def care_act_assessment(demo: Demo, n: int) -> None:
     """A Care Act assessment under way."""
     team = adults_team(n)
     case, home, actor = open_adult_case(demo, team, demo.next_worker(team), ago=(3, 45))
-    start = demo.working_day(case.opened_on + dt.timedelta(days=demo.rng.randint(0, 5)),
-                             case.opened_on)
+    start = demo.working_day(
+        case.opened_on + dt.timedelta(days=demo.rng.randint(0, 5)), case.opened_on
+    )
     assess(demo, case, team, actor, AssessmentKind.CARE_ACT, start, None)
     routine_visits(demo, case, home, actor, start=start, every=7, count=1, adult=True)
-    cases.note_add(actor=actor, case=case, kind=NoteKind.TELEPHONE, title="Call with GP",
-                   body="GP confirmed diagnoses and current medication.", occurred_on=start)
+    cases.note_add(
+        actor=actor,
+        case=case,
+        kind=NoteKind.TELEPHONE,
+        title="Call with GP",
+        body="GP confirmed diagnoses and current medication.",
+        occurred_on=start,
+    )
 
 
 def care_and_support(demo: Demo, n: int) -> None:
@@ -1535,45 +2141,85 @@ def care_and_support(demo: Demo, n: int) -> None:
     routine_visits(demo, case, home, actor, start=done, every=60, count=2, adult=True)
     adult_note(demo, case, home, actor, demo.working_day(demo.ago(5, 60), done))
     if n % 4 == 0:
-        people.key_safe_record(actor=actor, person=home.subject, location="Left of the front door",
-                               code=f"{demo.rng.randrange(10000):04d}")
+        people.key_safe_record(
+            actor=actor,
+            person=home.subject,
+            location="Left of the front door",
+            code=f"{demo.rng.randrange(10000):04d}",
+        )
 
 
 def with_unpaid_carer(demo: Demo, n: int) -> None:
     """A care and support plan with an unpaid carer who lives with the person."""
     team = adults_team(n)
-    case, home, actor = open_adult_case(demo, team, demo.next_worker(team), ago=(90, 500),
-                                        with_carer=True)
+    case, home, actor = open_adult_case(
+        demo, team, demo.next_worker(team), ago=(90, 500), with_carer=True
+    )
     carer = home.adults[0].person
-    people.carer_link_add(actor=actor, carer=carer, cared_for=home.subject,
-                          started_on=case.opened_on, lives_with_cared_for=True,
-                          notes="Helps with washing, meals and medication every day.")
+    people.carer_link_add(
+        actor=actor,
+        carer=carer,
+        cared_for=home.subject,
+        started_on=case.opened_on,
+        lives_with_cared_for=True,
+        notes="Helps with washing, meals and medication every day.",
+    )
     done = care_and_support_plan(demo, case, home, team, actor)
     routine_visits(demo, case, home, actor, start=done, every=60, count=2, adult=True)
     care_team = {"name": carer.full_name, "role": f"Unpaid carer ({home.adults[0].label})"}
-    meeting(demo, case, home, actor, MeetingKind.CARE_TEAM,
-            demo.working_day(done + dt.timedelta(days=14), done), "Carer's needs discussed; "
-            "carer's assessment offered.", care_team)
+    meeting(
+        demo,
+        case,
+        home,
+        actor,
+        MeetingKind.CARE_TEAM,
+        demo.working_day(done + dt.timedelta(days=14), done),
+        "Carer's needs discussed; carer's assessment offered.",
+        care_team,
+    )
     if n % 3 == 0:
-        people.key_safe_record(actor=actor, person=home.subject, location="Behind the side gate",
-                               code=f"{demo.rng.randrange(10000):04d}")
+        people.key_safe_record(
+            actor=actor,
+            person=home.subject,
+            location="Behind the side gate",
+            code=f"{demo.rng.randrange(10000):04d}",
+        )
 
 
 def adult_safeguarding(demo: Demo, n: int) -> None:
     """An open adult protection plan after a safeguarding concern."""
     team = adults_team(n)
-    case, home, actor = open_adult_case(demo, team, demo.next_worker(team), ago=(7, 90),
-                                        safeguarding=True)
-    start = demo.working_day(case.opened_on + dt.timedelta(days=demo.rng.randint(1, 5)),
-                             case.opened_on)
-    cases.decision_record(actor=demo.manager(team), case=case, kind=DecisionKind.OTHER,
-                          decided_on=case.opened_on,
-                          decision="Section 42 enquiry to proceed.")
-    meeting(demo, case, home, actor, MeetingKind.OTHER, start,
-            "Safeguarding planning meeting: protection plan agreed.")
-    cases.plan_start(actor=actor, case=case, kind=PlanKind.ADULT_PROTECTION, started_on=start,
-                     summary="Daily checks by the care provider; bank account protected.")
+    case, home, actor = open_adult_case(
+        demo, team, demo.next_worker(team), ago=(7, 90), safeguarding=True
+    )
+    start = demo.working_day(
+        case.opened_on + dt.timedelta(days=demo.rng.randint(1, 5)), case.opened_on
+    )
+    cases.decision_record(
+        actor=demo.manager(team),
+        case=case,
+        kind=DecisionKind.OTHER,
+        decided_on=case.opened_on,
+        decision="Section 42 enquiry to proceed.",
+    )
+    meeting(
+        demo,
+        case,
+        home,
+        actor,
+        MeetingKind.OTHER,
+        start,
+        "Safeguarding planning meeting: protection plan agreed.",
+    )
+    cases.plan_start(
+        actor=actor,
+        case=case,
+        kind=PlanKind.ADULT_PROTECTION,
+        started_on=start,
+        summary="Daily checks by the care provider; bank account protected.",
+    )
     routine_visits(demo, case, home, actor, start=start, every=10, count=2, adult=True)
+    adult_note(demo, case, home, actor, demo.working_day(demo.ago(0, 7), start))
 
 
 def never_seen(demo: Demo, n: int) -> None:
@@ -1585,8 +2231,17 @@ def never_seen(demo: Demo, n: int) -> None:
         return
     for i in range(demo.rng.randint(1, 3)):
         day = demo.working_day(demo.ago(2 + 9 * i, 8 + 9 * i), case.opened_on)
-        visit(demo, case, home, actor, day, seen=False, alone=False, at_home=demo.chance(0.5),
-              adult=True)
+        visit(
+            demo,
+            case,
+            home,
+            actor,
+            day,
+            seen=False,
+            alone=False,
+            at_home=demo.chance(0.5),
+            adult=True,
+        )
 
 
 def adult_ready_to_close(demo: Demo, n: int) -> None:
@@ -1599,10 +2254,17 @@ def adult_ready_to_close(demo: Demo, n: int) -> None:
     routine_visits(demo, case, home, actor, start=done, every=40, count=2, end=end, adult=True)
     last_visit = demo.working_day(demo.ago(2, 6), end)
     visit(demo, case, home, actor, last_visit, seen=True, alone=True, at_home=True, adult=True)
-    supervise(demo, case, team, demo.working_day(demo.ago(3, 25), end),
-              "Reablement complete; agreed to seek closure.")
+    supervise(
+        demo,
+        case,
+        team,
+        demo.working_day(demo.ago(3, 25), end),
+        "Reablement complete; agreed to seek closure.",
+    )
     cases.decision_record(
-        actor=demo.manager(team), case=case, kind=DecisionKind.ADVISE_CLOSURE,
+        actor=demo.manager(team),
+        case=case,
+        kind=DecisionKind.ADVISE_CLOSURE,
         decided_on=demo.working_day(demo.ago(0, 2), last_visit),
         decision="Advise closure: outcomes met and the person is managing independently.",
     )

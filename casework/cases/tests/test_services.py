@@ -219,3 +219,40 @@ def test_closed_case_takes_no_new_records(open_case: Case, worker: User) -> None
     )
     with pytest.raises(InvalidInput, match="is closed"):
         visit_record(actor=worker, case=open_case, visited_on=TODAY, subject_seen=True)
+
+
+def test_a_worker_opens_cases_only_in_their_own_team(
+    worker: User, team_sgcp: Team, child: Person
+) -> None:
+    with pytest.raises(NotPermitted, match="only in your own team"):
+        case_open(
+            actor=worker,
+            subject=child,
+            team=team_sgcp,
+            received_on=TODAY,
+            source="6",
+            reason="Police notification",
+        )
+
+
+def test_cin_and_cp_plans_never_overlap(open_case: Case, worker: User) -> None:
+    """CIN census rule 4001: the CP plan replaces the CiN plan; both open is refused."""
+    cin = plan_start(
+        actor=worker, case=open_case, kind="cin", started_on=TODAY - dt.timedelta(days=20)
+    )
+    with pytest.raises(InvalidInput, match="End the open child in need plan"):
+        plan_start(actor=worker, case=open_case, kind="cp", started_on=TODAY, category="NEG")
+    plan_end(actor=worker, plan=cin, ended_on=TODAY)
+    plan_start(actor=worker, case=open_case, kind="cp", started_on=TODAY, category="NEG")
+
+
+def test_imported_closure_refuses_an_assessment_in_progress(open_case: Case, worker: User) -> None:
+    from casework.cases.services import assessment_start
+
+    assessment_start(actor=worker, case=open_case, kind="single", started_on=TODAY)
+    with pytest.raises(InvalidInput, match="assessment in progress"):
+        case_close_imported(
+            actor=None, case=open_case, closed_on=TODAY, reason_code="RC8", note="Imported"
+        )
+    open_case.refresh_from_db()
+    assert open_case.status == "open"

@@ -63,9 +63,7 @@ def password_of_existing_load(option: str | None) -> str | None:
     """The demo users' password if one we know (option, environment, saved file) matches
     it; None when we cannot tell. Checking never writes to the database."""
     encoded = (
-        User.objects.filter(username__in=DEMO_USERNAMES)
-        .values_list("password", flat=True)
-        .first()
+        User.objects.filter(username__in=DEMO_USERNAMES).values_list("password", flat=True).first()
     )
     if not encoded:
         return None
@@ -105,8 +103,9 @@ class Command(BaseCommand):
 
     def _print_summary(self, summary: LoadSummary) -> None:
         self.stdout.write(
-            self.style.SUCCESS(f"Loaded the demo authority {AUTHORITY_NAME} in "
-                               f"{summary.seconds:.1f} s.")
+            self.style.SUCCESS(
+                f"Loaded the demo authority {AUTHORITY_NAME} in {summary.seconds:.1f} s."
+            )
         )
         self.stdout.write(
             f"{summary.people:,} people, {summary.cases:,} cases, {summary.visits:,} visits, "

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "casework.cases",
     "casework.audit",
     "casework.access",
+    "casework.policy",
     "casework.frontend",
 ]
 

@@ -20,6 +20,16 @@ class CaseStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+class RiskFlag(models.TextChoices):
+    """Flags procedures use to route or escalate (e.g. procedure 002's high-risk clients)."""
+
+    HIGH_RISK = "high_risk", "High risk"
+    COMPLEX = "complex", "Complex"
+    SELF_NEGLECT = "self_neglect", "Self-neglect"
+    DISENGAGING = "disengaging", "Issues with engagement"
+    DOMESTIC_ABUSE = "domestic_abuse", "Domestic abuse"
+
+
 class Case(models.Model):
     reference = models.CharField(max_length=20, unique=True)
     service_area = models.CharField(max_length=20, choices=ServiceArea.choices)
@@ -41,6 +51,7 @@ class Case(models.Model):
     is_complex = models.BooleanField(
         null=True, blank=True, help_text="Unknown until someone decides and records it."
     )
+    risk_flags = models.JSONField(default=list, blank=True, help_text="RiskFlag codes.")
     complexity_decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -121,6 +132,11 @@ class AssessmentKind(models.TextChoices):
     )
 
 
+class CapacityOutcome(models.TextChoices):
+    HAS_CAPACITY = "has_capacity", "Has capacity for this decision"
+    LACKS_CAPACITY = "lacks_capacity", "Lacks capacity for this decision"
+
+
 class Assessment(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assessments")
     kind = models.CharField(max_length=30, choices=AssessmentKind.choices)
@@ -133,6 +149,18 @@ class Assessment(models.Model):
     sent_to = models.CharField(max_length=300, blank=True)
     factors = models.JSONField(default=list, blank=True, help_text="CIN assessment factor codes.")
     outcome = models.TextField(blank=True)
+    capacity = models.CharField(
+        max_length=20,
+        choices=CapacityOutcome.choices,
+        blank=True,
+        help_text="Mental capacity assessments: the outcome for the decision assessed.",
+    )
+    eligible_unmet_needs = models.BooleanField(
+        null=True, blank=True, help_text="Care Act: eligible needs not yet met (unknown if empty)."
+    )
+    offered_and_declined = models.BooleanField(
+        default=False, help_text="Offered (e.g. a carer's assessment) and declined."
+    )
 
     class Meta:
         ordering = ["-started_on", "-id"]
@@ -240,6 +268,7 @@ class CaseNote(models.Model):
 
 class MeetingKind(models.TextChoices):
     CIN_MEETING = "cin_meeting", "Child in need meeting"
+    CIN_REVIEW = "cin_review", "Child in need review"
     STRATEGY = "strategy", "Strategy discussion"
     INITIAL_CP_CONFERENCE = "icpc", "Initial child protection conference"
     CP_REVIEW = "cp_review", "Child protection review conference"
@@ -347,6 +376,8 @@ class DocumentKind(models.TextChoices):
     CONSENT = "consent", "Signed consent"
     LETTER = "letter", "Letter"
     REPORT = "report", "Report"
+    BEST_INTEREST = "best_interest", "Best interest decision notes"
+    SUPPORT_PLAN = "support_plan", "Support plan"
     OTHER = "other", "Other"
 
 

@@ -21,6 +21,7 @@ from casework.cases.models import (
     Allocation,
     Assessment,
     AssessmentKind,
+    CapacityOutcome,
     Case,
     CaseNote,
     CaseStatus,
@@ -37,6 +38,7 @@ from casework.cases.models import (
     PlanKind,
     Referral,
     ReferralKind,
+    RiskFlag,
     SupervisionRecord,
     Visit,
 )
@@ -269,6 +271,63 @@ def case_allocate(
 
 
 @transaction.atomic
+def case_risk_flags_set(*, actor: User, case: Case, flags: list[str], reason: str) -> Case:
+    """Set the case's risk flags (high risk, self-neglect, ...), which procedures use to
+    escalate. The reason is kept with the change."""
+    case = _writable_case(actor, case)
+    problems = ProblemCollector()
+    unknown = sorted(set(flags) - set(RiskFlag.values))
+    problems.check(not unknown, "flags", f"Unknown risk flags: {', '.join(unknown)}.")
+    problems.check(bool(reason.strip()), "reason", "Say why the risk flags changed.")
+    problems.raise_if_any()
+    before = list(case.risk_flags)
+    after = sorted(set(flags))
+    if before == after:
+        return case
+    case.risk_flags = after
+    case.save(update_fields=["risk_flags"])
+    labels = ", ".join(RiskFlag(f).label.lower() for f in after) or "none"
+    audit_record(
+        actor=actor,
+        verb="case.risk_flags_set",
+        category=AuditCategory.CASE,
+        obj=case,
+        case=case,
+        person=case.subject,
+        reason=reason.strip(),
+        summary=f"Risk flags: {labels}",
+        changes={"risk_flags": [before, after]},
+    )
+    return case
+
+
+@transaction.atomic
+def case_complexity_decide(*, actor: User, case: Case, is_complex: bool, reason: str) -> Case:
+    """Record the decision whether the case is complex (procedure 000 asks for extra
+    closing-summary headings when it is); a manager decides."""
+    case = _writable_case(actor, case)
+    require_manager_for(actor, case, "decide whether the case is complex")
+    if not reason.strip():
+        raise InvalidInput("Say why the case is or is not complex.", field="reason")
+    before = case.is_complex
+    case.is_complex = is_complex
+    case.complexity_decided_by = actor
+    case.save(update_fields=["is_complex", "complexity_decided_by"])
+    audit_record(
+        actor=actor,
+        verb="case.complexity_decided",
+        category=AuditCategory.CASE,
+        obj=case,
+        case=case,
+        person=case.subject,
+        reason=reason.strip(),
+        summary="Decided: complex case" if is_complex else "Decided: not a complex case",
+        changes={"is_complex": [before, is_complex]},
+    )
+    return case
+
+
+@transaction.atomic
 def referral_record(
     *,
     actor: User,
@@ -355,6 +414,9 @@ def assessment_complete(
     factors: list[str] | None = None,
     sent_to: str = "",
     authorise: bool = False,
+    capacity: str = "",
+    eligible_unmet_needs: bool | None = None,
+    offered_and_declined: bool = False,
 ) -> Assessment:
     """Complete an assessment; a manager may authorise it at the same time."""
     case = _writable_case(actor, assessment.case)
@@ -377,6 +439,15 @@ def assessment_complete(
         "factors",
         "'No factors identified' cannot be combined with other factors.",
     )
+    if capacity:
+        problems.check(
+            capacity in CapacityOutcome.values, "capacity", "Select the capacity outcome."
+        )
+        problems.check(
+            assessment.kind == AssessmentKind.MENTAL_CAPACITY,
+            "capacity",
+            "Only a mental capacity assessment records a capacity outcome.",
+        )
     problems.raise_if_any()
     if authorise:
         require_manager_for(actor, case, "authorise an assessment")
@@ -386,6 +457,9 @@ def assessment_complete(
     assessment.outcome = outcome.strip()
     assessment.factors = factors
     assessment.sent_to = sent_to.strip()
+    assessment.capacity = capacity
+    assessment.eligible_unmet_needs = eligible_unmet_needs
+    assessment.offered_and_declined = offered_and_declined
     assessment.save()
     audit_record(
         actor=actor,

@@ -157,3 +157,28 @@ ASSESSMENT_FACTORS: dict[str, str] = {
     "23A": "Abuse linked to faith or belief",
     "24A": "Child criminal exploitation",
 }
+
+
+# Adult Client Level Data Event_Outcome values (NHS England; domain-facts.md section 6.1).
+# Closures map to the NFA outcomes.
+CLD_EVENT_OUTCOMES: tuple[str, ...] = (
+    "Progress to Reablement/ST-Max",
+    "Progress to Assessment",
+    "Admitted to Hospital",
+    "Progress to Re-assessment / Unplanned Review",
+    "Progress to Support Planning / Services",
+    "Progress to End of Life Care",
+    "No change in package",
+    "Service ended as planned",
+    "Progress to financial assessment",
+    "Provision of service",
+    "NFA - Deceased",
+    "NFA - Moved to another LA",
+    "NFA - 100% NHS-funded care",
+    "NFA - Information & Advice / Signposting only",
+    "NFA - Self-funded client (inc. 12wk disregard)",
+    "NFA - Support declined",
+    "NFA - Support ended - other reason",
+    "NFA - No services offered - other reason",
+    "NFA - Other",
+)

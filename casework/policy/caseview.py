@@ -1,0 +1,537 @@
+"""The case view: the documented, read-only facts about a case that policy-pack conditions
+(CEL expressions) are evaluated against.
+
+`CASE_VIEW` describes every field (its type and meaning); pack loading rejects any field path
+not described here, and a test checks that `build_case_view` produces exactly these fields,
+so the documentation cannot drift from the data. `build_case_view` runs a fixed number of
+queries whatever the size of the case.
+
+Dates are CEL timestamps (midnight UTC). Most dated items also carry `days_ago` and
+`working_days_ago`, which are easier to write conditions with than timestamp arithmetic.
+Optional dates are null when absent: guard them (`plans.cp.ended && ... plans.cp.last_ended_on`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from casework.cases.models import Case, CaseStatus
+from casework.core.calendar import WorkingDayCalendar
+from casework.organisation.models import Authority
+from casework.people.models import (
+    INVERSE_RELATIONSHIP,
+    CarerLink,
+    ContactRole,
+    KeySafe,
+    Person,
+    PhoneNumber,
+    ProfessionalContact,
+    Relationship,
+    Residence,
+)
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One fact: its CEL type and what it means."""
+
+    type: str  # bool, int, string, timestamp, list<string>
+    doc: str
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class ListOf:
+    """A list of records, each with the fields in `item`."""
+
+    item: dict[str, Node]
+    doc: str
+
+
+Node = Leaf | ListOf | dict[str, "Node"]
+
+PLAN_KINDS = (
+    "cin",
+    "cp",
+    "lac",
+    "early_help",
+    "adult_care_support",
+    "adult_protection",
+    "dols",
+    "safety",
+)
+
+
+def _plan_summary(label: str) -> dict[str, Node]:
+    return {
+        "ever": Leaf("bool", f"The case has ever had a {label}."),
+        "open": Leaf("bool", f"A {label} is open now."),
+        "ended": Leaf("bool", f"At least one {label} has ended."),
+        "count": Leaf("int", f"How many {label}s the case has had."),
+        "last_started_on": Leaf("timestamp", f"When the latest {label} started.", True),
+        "last_ended_on": Leaf("timestamp", f"When the latest ended {label} ended.", True),
+        "legal_status": Leaf("string", "Legal status of the open plan (looked after), or ''."),
+    }
+
+
+_DATED: dict[str, Node] = {
+    "days_ago": Leaf("int", "Calendar days from the date to today."),
+    "working_days_ago": Leaf("int", "Working days from the date to today."),
+}
+
+CASE_VIEW: dict[str, Node] = {
+    "now": Leaf("timestamp", "Today, midnight UTC."),
+    "case": {
+        "reference": Leaf("string", "The case reference."),
+        "service_area": Leaf("string", "'children' or 'adults'."),
+        "status": Leaf("string", "'open' or 'closed'."),
+        "team": Leaf("string", "Code of the responsible team (e.g. 'sgcp')."),
+        "team_function": Leaf("string", "What the responsible team does (e.g. 'looked_after')."),
+        "opened_on": Leaf("timestamp", "When the case was opened."),
+        "days_open": Leaf("int", "Calendar days since the case was opened."),
+        "working_days_open": Leaf("int", "Working days since the case was opened."),
+        "is_complex": Leaf("bool", "A manager decided the case is complex (false if undecided)."),
+        "complexity_decided": Leaf("bool", "Someone has decided whether the case is complex."),
+        "allocated": Leaf("bool", "The case has an allocated worker."),
+        "risk_flags": Leaf(
+            "list<string>",
+            "Risk flags: high_risk, complex, self_neglect, disengaging, domestic_abuse.",
+        ),
+        "workers_count": Leaf("int", "How many different workers have held the case."),
+        "closure_reason": Leaf("string", "The national closure code once closed, else ''."),
+    },
+    "subject": {
+        "age": Leaf("int", "Age in whole years today (-1 if the date of birth is unknown)."),
+        "is_unborn": Leaf("bool", "Only an expected date of birth is recorded."),
+        "deceased": Leaf("bool", "A date of death is recorded."),
+        "sex": Leaf("string", "M, F or U."),
+        "ethnicity": Leaf("string", "CIN ethnicity code, or '' if not recorded."),
+        "ethnicity_recorded": Leaf(
+            "bool", "An ethnicity other than 'not yet obtained' is recorded."
+        ),
+        "ethnicity_asked": Leaf("bool", "The worker asked the person their ethnicity."),
+        "has_nhs_number": Leaf("bool", "An NHS number is recorded."),
+        "has_upn": Leaf("bool", "A Unique Pupil Number is recorded."),
+        "has_current_address": Leaf("bool", "A current address is recorded."),
+        "address_confirmed_days_ago": Leaf(
+            "int", "Days since the current address started (-1 if none)."
+        ),
+        "has_phone": Leaf("bool", "A current phone number is recorded."),
+        "has_gp": Leaf("bool", "A current GP is recorded."),
+        "has_school": Leaf("bool", "A current school or nursery is recorded."),
+        "has_key_safe": Leaf("bool", "A key safe is recorded."),
+        "key_safe_code_recorded": Leaf("bool", "The key safe's code is recorded."),
+        "carers": Leaf("int", "Current unpaid carers linked to the person."),
+        "is_carer": Leaf("bool", "The person is an unpaid carer for someone."),
+    },
+    "household": {
+        "members": ListOf(
+            {
+                "age": Leaf("int", "Age in years (-1 if unknown)."),
+                "is_child": Leaf("bool", "Under 18."),
+                "relationship": Leaf("string", "Relationship to the subject, or ''."),
+                "has_school": Leaf("bool", "A current school or nursery is recorded."),
+            },
+            "The other people living at the subject's current address.",
+        ),
+        "children": Leaf("int", "Children (under 18) in the household, excluding the subject."),
+        "adults": Leaf("int", "Adults in the household, excluding the subject."),
+        "school_age_children_without_school": Leaf(
+            "int", "Household children aged 4-16 (the subject included) with no school recorded."
+        ),
+    },
+    "contacts": ListOf(
+        {
+            "role": Leaf("string", "gp, school, health_visitor, police, ..."),
+            "organisation": Leaf("string", "The organisation or agency."),
+            "lead": Leaf("bool", "This is the lead professional."),
+        },
+        "The professionals and agencies currently involved with the subject.",
+    ),
+    "lead_professional": {
+        "exists": Leaf("bool", "A current lead professional is recorded."),
+        "name": Leaf("string", "Their name ('' if none)."),
+        "designation": Leaf("string", "Their designation ('' if none)."),
+        "agency": Leaf("string", "Their agency ('' if none)."),
+    },
+    "plans": {
+        **{kind: _plan_summary(kind.replace("_", " ") + " plan") for kind in PLAN_KINDS},
+        "all": ListOf(
+            {
+                "kind": Leaf("string", "cin, cp, lac, early_help, adult_care_support, ..."),
+                "started_on": Leaf("timestamp", "Start date."),
+                "ended_on": Leaf("timestamp", "End date.", True),
+                "open": Leaf("bool", "Not ended."),
+                "category": Leaf("string", "Latest category of abuse (CP), or ''."),
+                "legal_status": Leaf("string", "Legal status (looked after), or ''."),
+            },
+            "Every plan on the case, newest first.",
+        ),
+    },
+    "visits": ListOf(
+        {
+            "date": Leaf("timestamp", "The visit date."),
+            **_DATED,
+            "seen": Leaf("bool", "The subject was seen."),
+            "seen_alone": Leaf("bool", "The subject was seen alone."),
+            "home_visited": Leaf("bool", "The home or accommodation was visited."),
+            "face_to_face": Leaf("bool", "The visit was face to face."),
+        },
+        "Every visit on the case, newest first.",
+    ),
+    "assessments": ListOf(
+        {
+            "kind": Leaf("string", "single, short, cin, care_act, carer, mental_capacity, ..."),
+            "started_on": Leaf("timestamp", "Start date."),
+            "completed": Leaf("bool", "The assessment is complete."),
+            "completed_on": Leaf("timestamp", "Completion date.", True),
+            "authorised": Leaf("bool", "A manager authorised it."),
+            "sent": Leaf("bool", "It was sent to the person and stakeholders."),
+            "capacity": Leaf("string", "has_capacity, lacks_capacity or ''."),
+            "eligible_unmet_needs": Leaf("string", "'yes', 'no' or 'unknown'."),
+            "offered_and_declined": Leaf("bool", "Offered and declined."),
+        },
+        "Every assessment on the case, newest first.",
+    ),
+    "meetings": ListOf(
+        {
+            "kind": Leaf("string", "cin_meeting, icpc, final, transfer, care_team, ..."),
+            "date": Leaf("timestamp", "When it was held."),
+            **_DATED,
+            "attendees": Leaf("int", "How many attended."),
+            "has_minutes": Leaf("bool", "Minutes are recorded."),
+        },
+        "Every meeting on the case, newest first.",
+    ),
+    "supervisions": ListOf(
+        {"date": Leaf("timestamp", "When it was held."), **_DATED},
+        "Every supervision record on the case, newest first.",
+    ),
+    "decisions": ListOf(
+        {
+            "kind": Leaf("string", "advise_closure, nfa, step_down, transfer, ..."),
+            "date": Leaf("timestamp", "When it was made."),
+            **_DATED,
+        },
+        "Every manager's decision on the case, newest first.",
+    ),
+    "consents": ListOf(
+        {
+            "kind": Leaf("string", "share_information, assessment, early_help."),
+            "signed": Leaf("bool", "A signed copy is on file."),
+            "withdrawn": Leaf("bool", "Consent has been withdrawn."),
+        },
+        "Every consent recorded on the case.",
+    ),
+    "documents": ListOf(
+        {"kind": Leaf("string", "minutes, genogram, chronology, ..."), **_DATED},
+        "Every document on the case, newest first.",
+    ),
+    "notes": {
+        "count": Leaf("int", "How many case notes there are."),
+        "days_since_last": Leaf("int", "Days since the latest note (-1 if none)."),
+        "closure_discussion_recorded": Leaf("bool", "A closure discussion note is recorded."),
+    },
+    "referrals": ListOf(
+        {
+            "kind": Leaf("string", "contact or referral."),
+            "source": Leaf("string", "The national referral source code."),
+            "date": Leaf("timestamp", "When it was received."),
+            **_DATED,
+            "nfa": Leaf("bool", "No further action."),
+        },
+        "Every contact and referral on the case, newest first.",
+    ),
+    "previous_case": {
+        "exists": Leaf("bool", "The subject has an earlier, closed case in this service area."),
+        "team": Leaf("string", "Code of the team that held it last ('' if none)."),
+        "team_function": Leaf("string", "What that team does ('' if none)."),
+        "closed_on": Leaf("timestamp", "When it closed.", True),
+        "days_since_closed": Leaf("int", "Days since it closed (-1 if none)."),
+        "closure_reason": Leaf("string", "Its closure reason code ('' if none)."),
+    },
+}
+
+
+def _ts(day: dt.date | None) -> dt.datetime | None:
+    if day is None:
+        return None
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+@dataclass
+class CaseViewBuilder:
+    """Builds the view for one case in a fixed number of queries."""
+
+    case: Case
+    today: dt.date = field(default_factory=timezone.localdate)
+    calendar: WorkingDayCalendar | None = None
+
+    def _dated(self, day: dt.date, calendar: WorkingDayCalendar) -> dict[str, Any]:
+        return {
+            "days_ago": (self.today - day).days,
+            "working_days_ago": calendar.working_days_between(day, self.today),
+        }
+
+    def build(self) -> dict[str, Any]:
+        case = Case.objects.select_related("subject", "responsible_team__authority").get(
+            pk=self.case.pk
+        )
+        calendar = self.calendar or _calendar_for(case.responsible_team.authority)
+        subject = case.subject
+        today = self.today
+        contacts = list(ProfessionalContact.objects.filter(person=subject, ended_on__isnull=True))
+        residence = Residence.objects.filter(person=subject, ended_on__isnull=True).first()
+        household = self._household(subject, residence)
+        carer_links = list(
+            CarerLink.objects.filter(Q(carer=subject) | Q(cared_for=subject), ended_on__isnull=True)
+        )
+        plans = list(case.plans.all())
+        visits = list(case.visits.all())
+        assessments = list(case.assessments.all())
+        meetings = list(case.meetings.all())
+        supervisions = list(case.supervisions.all())
+        decisions = list(case.decisions.all())
+        consents = list(case.consents.all())
+        documents = list(case.documents.all())
+        notes = list(case.notes.values_list("occurred_on", "kind"))
+        referrals = list(case.referrals.all())
+        workers = set(case.allocations.exclude(worker=None).values_list("worker_id", flat=True))
+        previous = (
+            Case.objects.filter(
+                subject=subject, service_area=case.service_area, status=CaseStatus.CLOSED
+            )
+            .exclude(pk=case.pk)
+            .select_related("responsible_team")
+            .order_by("-closed_on", "-id")
+            .first()
+        )
+        key_safe = KeySafe.objects.filter(person=subject).first()
+        has_phone = PhoneNumber.objects.filter(person=subject, is_current=True).exists()
+        lead = next((c for c in contacts if c.is_lead_professional), None)
+        school_roles = {ContactRole.SCHOOL, ContactRole.NURSERY}
+        age = subject.age_on(today)
+        subject_needs_school = (
+            age is not None and 4 <= age <= 16 and not any(c.role in school_roles for c in contacts)
+        )
+        return {
+            "now": _ts(today),
+            "case": {
+                "reference": case.reference,
+                "service_area": case.service_area,
+                "status": case.status,
+                "team": case.responsible_team.code,
+                "team_function": case.responsible_team.function,
+                "opened_on": _ts(case.opened_on),
+                "days_open": (today - case.opened_on).days,
+                "working_days_open": calendar.working_days_between(case.opened_on, today),
+                "is_complex": bool(case.is_complex),
+                "complexity_decided": case.is_complex is not None,
+                "allocated": case.allocated_worker_id is not None,
+                "risk_flags": list(case.risk_flags),
+                "workers_count": len(workers),
+                "closure_reason": case.closure_reason,
+            },
+            "subject": {
+                "age": -1 if age is None else age,
+                "is_unborn": subject.date_of_birth is None
+                and subject.expected_date_of_birth is not None,
+                "deceased": subject.date_of_death is not None,
+                "sex": subject.sex,
+                "ethnicity": subject.ethnicity,
+                "ethnicity_recorded": subject.ethnicity not in ("", "NOBT"),
+                "ethnicity_asked": subject.ethnicity_asked,
+                "has_nhs_number": bool(subject.nhs_number),
+                "has_upn": bool(subject.upn),
+                "has_current_address": residence is not None,
+                "address_confirmed_days_ago": (today - residence.started_on).days
+                if residence
+                else -1,
+                "has_phone": has_phone,
+                "has_gp": any(c.role == ContactRole.GP for c in contacts),
+                "has_school": any(c.role in school_roles for c in contacts),
+                "has_key_safe": key_safe is not None,
+                "key_safe_code_recorded": bool(key_safe and key_safe.code),
+                "carers": sum(1 for link in carer_links if link.cared_for_id == subject.pk),
+                "is_carer": any(link.carer_id == subject.pk for link in carer_links),
+            },
+            "household": {
+                **household,
+                "school_age_children_without_school": household.pop("_without_school")
+                + (1 if subject_needs_school else 0),
+            },
+            "contacts": [
+                {"role": c.role, "organisation": c.organisation, "lead": c.is_lead_professional}
+                for c in contacts
+            ],
+            "lead_professional": {
+                "exists": lead is not None,
+                "name": lead.name if lead else "",
+                "designation": lead.designation if lead else "",
+                "agency": lead.organisation if lead else "",
+            },
+            "plans": self._plans(plans),
+            "visits": [
+                {
+                    "date": _ts(v.visited_on),
+                    **self._dated(v.visited_on, calendar),
+                    "seen": v.subject_seen,
+                    "seen_alone": v.seen_alone,
+                    "home_visited": v.home_visited,
+                    "face_to_face": v.face_to_face,
+                }
+                for v in visits
+            ],
+            "assessments": [
+                {
+                    "kind": a.kind,
+                    "started_on": _ts(a.started_on),
+                    "completed": a.completed_on is not None,
+                    "completed_on": _ts(a.completed_on),
+                    "authorised": a.authorised_on is not None,
+                    "sent": bool(a.sent_to),
+                    "capacity": a.capacity,
+                    "eligible_unmet_needs": _yes_no_unknown(a.eligible_unmet_needs),
+                    "offered_and_declined": a.offered_and_declined,
+                }
+                for a in assessments
+            ],
+            "meetings": [
+                {
+                    "kind": m.kind,
+                    "date": _ts(m.held_on),
+                    **self._dated(m.held_on, calendar),
+                    "attendees": len(m.attendees),
+                    "has_minutes": bool(m.minutes.strip()),
+                }
+                for m in meetings
+            ],
+            "supervisions": [
+                {"date": _ts(s.held_on), **self._dated(s.held_on, calendar)} for s in supervisions
+            ],
+            "decisions": [
+                {"kind": d.kind, "date": _ts(d.decided_on), **self._dated(d.decided_on, calendar)}
+                for d in decisions
+            ],
+            "consents": [
+                {"kind": c.kind, "signed": c.signed, "withdrawn": c.withdrawn_on is not None}
+                for c in consents
+            ],
+            "documents": [
+                {"kind": d.kind, **self._dated(timezone.localdate(d.uploaded_at), calendar)}
+                for d in documents
+            ],
+            "notes": {
+                "count": len(notes),
+                "days_since_last": (today - max(n[0] for n in notes)).days if notes else -1,
+                "closure_discussion_recorded": any(n[1] == "closure_discussion" for n in notes),
+            },
+            "referrals": [
+                {
+                    "kind": r.kind,
+                    "source": r.source,
+                    "date": _ts(r.received_on),
+                    **self._dated(r.received_on, calendar),
+                    "nfa": r.no_further_action,
+                }
+                for r in referrals
+            ],
+            "previous_case": {
+                "exists": previous is not None,
+                "team": previous.responsible_team.code if previous else "",
+                "team_function": previous.responsible_team.function if previous else "",
+                "closed_on": _ts(previous.closed_on) if previous else None,
+                "days_since_closed": (today - previous.closed_on).days
+                if previous and previous.closed_on
+                else -1,
+                "closure_reason": previous.closure_reason if previous else "",
+            },
+        }
+
+    def _household(self, subject: Person, residence: Residence | None) -> dict[str, Any]:
+        if residence is None:
+            return {"members": [], "children": 0, "adults": 0, "_without_school": 0}
+        members = list(
+            Person.objects.filter(
+                residences__address_id=residence.address_id, residences__ended_on__isnull=True
+            ).exclude(pk=subject.pk)
+        )
+        ids = [m.pk for m in members]
+        relationship_of: dict[int, str] = {}
+        for rel in Relationship.objects.filter(
+            Q(person=subject, relative_id__in=ids) | Q(relative=subject, person_id__in=ids)
+        ):
+            if rel.relative_id == subject.pk:
+                relationship_of[rel.person_id] = rel.kind
+            else:
+                relationship_of[rel.relative_id] = INVERSE_RELATIONSHIP[rel.kind]
+        with_school = set(
+            ProfessionalContact.objects.filter(
+                person_id__in=ids,
+                ended_on__isnull=True,
+                role__in=[ContactRole.SCHOOL, ContactRole.NURSERY],
+            ).values_list("person_id", flat=True)
+        )
+        rows: list[dict[str, Any]] = []
+        for member in members:
+            age = member.age_on(self.today)
+            rows.append(
+                {
+                    "age": -1 if age is None else age,
+                    "is_child": age is not None and age < 18,
+                    "relationship": relationship_of.get(member.pk, ""),
+                    "has_school": member.pk in with_school,
+                }
+            )
+        return {
+            "members": rows,
+            "children": sum(1 for r in rows if r["is_child"]),
+            "adults": sum(1 for r in rows if not r["is_child"]),
+            "_without_school": sum(1 for r in rows if 4 <= r["age"] <= 16 and not r["has_school"]),
+        }
+
+    @staticmethod
+    def _plans(plans: list[Any]) -> dict[str, Any]:
+        summary: dict[str, Any] = {}
+        for kind in PLAN_KINDS:
+            mine = [p for p in plans if p.kind == kind]
+            ended = [p for p in mine if p.ended_on is not None]
+            open_plan = next((p for p in mine if p.ended_on is None), None)
+            summary[kind] = {
+                "ever": bool(mine),
+                "open": open_plan is not None,
+                "ended": bool(ended),
+                "count": len(mine),
+                "last_started_on": _ts(max(p.started_on for p in mine)) if mine else None,
+                "last_ended_on": _ts(max(p.ended_on for p in ended)) if ended else None,
+                "legal_status": open_plan.legal_status if open_plan else "",
+            }
+        summary["all"] = [
+            {
+                "kind": p.kind,
+                "started_on": _ts(p.started_on),
+                "ended_on": _ts(p.ended_on),
+                "open": p.ended_on is None,
+                "category": p.latest_category,
+                "legal_status": p.legal_status,
+            }
+            for p in plans
+        ]
+        return summary
+
+
+def _yes_no_unknown(value: bool | None) -> str:
+    return "unknown" if value is None else ("yes" if value else "no")
+
+
+def _calendar_for(authority: Authority) -> WorkingDayCalendar:
+    return authority.calendar()
+
+
+def build_case_view(case: Case, *, today: dt.date | None = None) -> dict[str, Any]:
+    return CaseViewBuilder(case=case, today=today or timezone.localdate()).build()

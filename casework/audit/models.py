@@ -24,6 +24,7 @@ class AuditCategory(models.TextChoices):
     CONSENT = "consent", "Consent"
     DOCUMENT = "document", "Document"
     ALLOCATION = "allocation", "Allocation"
+    CONFIGURATION = "configuration", "Configuration"
 
 
 class AppendOnlyError(Exception):

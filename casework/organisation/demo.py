@@ -62,6 +62,8 @@ from casework.organisation.models import (
 )
 from casework.people import services as people
 from casework.people.models import Address, ContactRole, Person, RelationshipKind
+from casework.policy.models import PackPurpose
+from casework.policy.services import pack_bind
 
 SEED = 2026
 AUTHORITY_NAME = "Northmoor Borough Council"
@@ -2323,6 +2325,26 @@ def demo_already_loaded() -> bool:
     return Authority.objects.exists()
 
 
+# Which procedure governs what in the demo. Children's closures follow procedure 003 (the
+# journeys' closing example); an administrator can switch to 000 or 001 in the admin.
+DEMO_PACKS: tuple[tuple[str, str, str], ...] = (
+    (ServiceArea.CHILDREN, PackPurpose.CLOSURE, "003-ending-interventions"),
+    (ServiceArea.CHILDREN, PackPurpose.TRANSFER, "004-transfer-and-closure"),
+    (ServiceArea.ADULTS, PackPurpose.CLOSURE, "002-adults-closure"),
+)
+
+
+def bind_policy_packs(authority: Authority) -> None:
+    for service_area, purpose, pack_id in DEMO_PACKS:
+        pack_bind(
+            actor=None,
+            authority=authority,
+            service_area=service_area,
+            purpose=purpose,
+            pack_id=pack_id,
+        )
+
+
 def load_demo(staff_password: str) -> LoadSummary | None:
     """Load the demo authority in one transaction; None (and nothing written) if any
     authority already exists."""
@@ -2331,7 +2353,9 @@ def load_demo(staff_password: str) -> LoadSummary | None:
     with transaction.atomic():
         if demo_already_loaded():
             return None
-        demo = new_demo(build_authority(today), staff_password, today)
+        authority = build_authority(today)
+        bind_policy_packs(authority)
+        demo = new_demo(authority, staff_password, today)
         for scenario in (*CHILD_SCENARIOS, *ADULT_SCENARIOS):
             for n in range(scenario.count):
                 scenario.build(demo, n)

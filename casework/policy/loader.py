@@ -14,18 +14,10 @@ import yaml
 from django.conf import settings
 from pydantic import ValidationError
 
-from casework.cases.models import MeetingKind
 from casework.core.codes import CLD_EVENT_OUTCOMES, CinClosureReason
-from casework.organisation.models import Role
 from casework.policy.caseview import Leaf, Node
 from casework.policy.conditions import Condition, ConditionError, compile_condition
 from casework.policy.schema import Due, Form, Gate, Notification, PackFile, Task
-from casework.policy.vocabulary import (
-    EVENTS,
-    PREFILL_SOURCES,
-    RETENTION_TRIGGERS,
-    ROUTING_TRIGGERS,
-)
 
 BUILT_IN_PACKS = Path(__file__).resolve().parent / "packs"
 
@@ -127,6 +119,8 @@ def _from_pydantic(file: str, error: ValidationError, raw: Any) -> list[PackProb
                     f"text matching {ctx['pattern']}",
                 )
             )
+        elif kind == "too_short":
+            problems.append(PackProblem(file, path, "is empty", "at least one entry"))
         elif kind == "value_error":
             problems.append(PackProblem(file, path, str(ctx.get("error", item["msg"]))))
         else:
@@ -162,8 +156,43 @@ def read_pack_file(path: Path) -> tuple[dict[str, Any] | None, list[PackProblem]
     try:
         PackFile.model_validate(raw)
     except ValidationError as error:
-        return raw, _from_pydantic(str(path), error, raw)
+        # Report the conditions' problems in the same pass, so a pack author sees every
+        # problem at once rather than fixing the format first and the conditions second.
+        return raw, _from_pydantic(str(path), error, raw) + list(
+            _raw_condition_problems(str(path), raw, "")
+        )
     return raw, []
+
+
+_CONDITION_KEYS = {
+    "applies_when",
+    "require",
+    "evidence",
+    "when",
+    "expression",
+    "to_team_expression",
+}
+
+
+def _raw_condition_problems(file: str, node: Any, path: str) -> Iterator[PackProblem]:
+    """Compile every condition found in a file that failed format validation (form-scoped
+    `shown_when` conditions need the form and are checked once the format is right)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key in _CONDITION_KEYS and isinstance(value, str):
+                try:
+                    compile_condition(value)
+                except ConditionError as error:
+                    yield PackProblem(file, where, f"condition {value!r}: {error}", _CEL_EXPECTED)
+            else:
+                yield from _raw_condition_problems(file, value, where)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _raw_condition_problems(file, value, f"{path}[{index}]")
+
+
+_CEL_EXPECTED = "a CEL expression over the case view (docs/policy-packs.md)"
 
 
 def _non_text_keys(node: Any, path: str) -> Iterator[tuple[str, Any]]:
@@ -332,15 +361,8 @@ class _SemanticChecker:
         for index, rule in enumerate(spec.retention):
             path = f"retention[{index}]({rule.id})"
             self._expression(f"{path}.applies_when", rule.applies_when)
-            self._one_of(f"{path}.trigger", rule.trigger, RETENTION_TRIGGERS, "retention trigger")
             for r_index, alt in enumerate(rule.instead):
                 self._expression(f"{path}.instead[{r_index}].when", alt.when)
-                self._one_of(
-                    f"{path}.instead[{r_index}].trigger",
-                    alt.trigger,
-                    RETENTION_TRIGGERS,
-                    "retention trigger",
-                )
         if "closure" in spec.governs and spec.closure is None:
             self.problem(
                 "closure", "is missing but the pack says it governs closure", "a closure section"
@@ -364,16 +386,9 @@ class _SemanticChecker:
         try:
             condition = compile_condition(source, extra_roots=extra)
         except ConditionError as error:
-            self.problem(
-                path,
-                f"condition {source!r}: {error}",
-                "a CEL expression over the case view (docs/policy-packs.md)",
-            )
+            self.problem(path, f"condition {source!r}: {error}", _CEL_EXPECTED)
             return
         self.pack.conditions[_condition_key(source, form[0] if form else None)] = condition
-
-    def _role(self, path: str, role: str) -> None:
-        self._one_of(path, role, {r.value: r.label for r in Role}, "role")
 
     def _one_of(self, path: str, value: str, allowed: Iterable[str], what: str) -> None:
         options = sorted(allowed)
@@ -399,16 +414,12 @@ class _SemanticChecker:
                     f"names unknown step '{due.from_[5:]}'",
                     f"step:<one of {', '.join(sorted(step_ids))}>",
                 )
-        else:
-            self._one_of(f"{path}.from", due.from_, EVENTS, "event")
 
     def _gate(self, path: str, gate: Gate) -> None:
         self._expression(f"{path}.applies_when", gate.applies_when)
         self._expression(f"{path}.require", gate.require)
         if gate.evidence:
             self._expression(f"{path}.evidence", gate.evidence)
-        for index, role in enumerate(gate.roles):
-            self._role(f"{path}.roles[{index}]", role)
 
     def _form(self, path: str, form_id: str, form: Form) -> None:
         seen: set[str] = set()
@@ -419,18 +430,11 @@ class _SemanticChecker:
             seen.add(form_field.id)
             if form_field.shown_when:
                 self._expression(f"{fpath}.shown_when", form_field.shown_when, form=(form_id, form))
-            if form_field.prefill:
-                self._one_of(
-                    f"{fpath}.prefill", form_field.prefill, PREFILL_SOURCES, "pre-fill source"
-                )
 
     def _notification(self, path: str, note: Notification) -> None:
-        self._one_of(f"{path}.event", note.event, EVENTS, "event")
-        self._role(f"{path}.role", note.role)
         self._expression(f"{path}.when", note.when)
 
     def _task(self, path: str, task: Task, step_ids: set[str]) -> None:
-        self._role(f"{path}.role", task.role)
         self._due(f"{path}.due", task.due, step_ids)
 
     def _closure(self) -> None:
@@ -468,9 +472,6 @@ class _SemanticChecker:
             if step.id in seen:
                 self.problem(path, f"repeats step id '{step.id}'", "unique step ids")
             seen.add(step.id)
-            self._role(f"{path}.role", step.role)
-            for s_index, role in enumerate(step.signatures):
-                self._role(f"{path}.signatures[{s_index}]", role)
             for g_index, gate_id in enumerate(step.gates):
                 self._gate_ref(f"{path}.gates[{g_index}]", gate_id)
             if step.when:
@@ -486,10 +487,6 @@ class _SemanticChecker:
                     f"{path}.checklist",
                     f"names unknown checklist '{step.checklist}'",
                     f"one of {', '.join(sorted(self.spec.checklists))}",
-                )
-            if step.meeting_kind:
-                self._one_of(
-                    f"{path}.meeting_kind", step.meeting_kind, MeetingKind.values, "meeting kind"
                 )
             if step.due:
                 self._due(f"{path}.due", step.due, step_ids)
@@ -513,8 +510,6 @@ class _SemanticChecker:
                 f"names unknown checklist '{transfer.audit_checklist}'",
                 f"one of {', '.join(sorted(self.spec.checklists))}",
             )
-        self._role("transfer.authorised_by", transfer.authorised_by)
-        self._role("transfer.accepted_by", transfer.accepted_by)
         for index, gate_id in enumerate(transfer.gates):
             self._gate_ref(f"transfer.gates[{index}]", gate_id)
         for index, protocol in enumerate(transfer.protocols):
@@ -526,24 +521,14 @@ class _SemanticChecker:
             self._expression(f"{path}.when", protocol.when)
             if protocol.transfer_within:
                 self._due(f"{path}.transfer_within", protocol.transfer_within, set())
-            if protocol.meeting_kind:
-                self._one_of(
-                    f"{path}.meeting_kind",
-                    protocol.meeting_kind,
-                    MeetingKind.values,
-                    "meeting kind",
-                )
             for g_index, gate_id in enumerate(protocol.gates):
                 self._gate_ref(f"{path}.gates[{g_index}]", gate_id)
             for t_index, task in enumerate(protocol.tasks):
                 self._task(f"{path}.tasks[{t_index}]({task.id})", task, set())
             for n_index, note in enumerate(protocol.notifications):
                 self._notification(f"{path}.notifications[{n_index}]", note)
-            if protocol.escalate_if_late:
-                self._role(f"{path}.escalate_if_late.role", protocol.escalate_if_late.role)
         for index, rule in enumerate(transfer.routing):
             path = f"transfer.routing[{index}]({rule.id})"
-            self._one_of(f"{path}.trigger", rule.trigger, ROUTING_TRIGGERS, "routing trigger")
             self._expression(f"{path}.when", rule.when)
             if rule.to_team:
                 self._team(f"{path}.to_team", rule.to_team)
@@ -570,7 +555,6 @@ class _SemanticChecker:
                 )
             if pathway.meeting_notice:
                 self._due(f"{path}.meeting_notice", pathway.meeting_notice, set())
-            self._role(f"{path}.decided_by", pathway.decided_by)
             for g_index, gate_id in enumerate(pathway.gates):
                 self._gate_ref(f"{path}.gates[{g_index}]", gate_id)
             for n_index, note in enumerate(pathway.notifications):

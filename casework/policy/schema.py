@@ -8,9 +8,51 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
-from casework.policy.vocabulary import REQUIREMENT_ID_PATTERN
+from casework.cases.models import MeetingKind
+from casework.organisation.models import Role
+from casework.policy.vocabulary import (
+    EVENTS,
+    PREFILL_SOURCES,
+    REQUIREMENT_ID_PATTERN,
+    RETENTION_TRIGGERS,
+    ROUTING_TRIGGERS,
+)
+
+
+def _one_of(allowed: list[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in allowed:
+            options = ", ".join(allowed)
+            raise ValueError(f"'{value}' is not a known {what}; expected one of {options}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _event_or_step(value: str) -> str:
+    if value.startswith("step:") or value in EVENTS:
+        return value
+    raise ValueError(
+        f"'{value}' is not a known event; expected step:<step id> or one of {', '.join(EVENTS)}"
+    )
+
+
+RoleName = Annotated[str, _one_of(sorted(Role.values), "role")]
+EventName = Annotated[str, _one_of(sorted(EVENTS), "event")]
+EventOrStep = Annotated[str, AfterValidator(_event_or_step)]
+TriggerName = Annotated[str, _one_of(sorted(ROUTING_TRIGGERS), "routing trigger")]
+PrefillSource = Annotated[str, _one_of(sorted(PREFILL_SOURCES), "pre-fill source")]
+RetentionTrigger = Annotated[str, _one_of(sorted(RETENTION_TRIGGERS), "retention trigger")]
+MeetingKindName = Annotated[str, _one_of(sorted(MeetingKind.values), "meeting kind")]
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_\-]*$", max_length=60)]
 RequirementId = Annotated[str, StringConstraints(pattern=REQUIREMENT_ID_PATTERN)]
@@ -29,7 +71,7 @@ class Due(Strict):
     working_days: int | None = Field(default=None, ge=0)
     days: int | None = Field(default=None, ge=0)
     weeks: int | None = Field(default=None, ge=0)
-    from_: str = Field(alias="from")
+    from_: EventOrStep = Field(alias="from")
     description: str = ""
 
     @model_validator(mode="after")
@@ -62,7 +104,7 @@ class Gate(Strict):
         default=None, description="A CEL list expression whose items are cited as evidence."
     )
     effect: Literal["block", "needs_agreement", "escalate"] = "block"
-    roles: list[str] = Field(default_factory=list)
+    roles: list[RoleName] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _roles_for_effect(self) -> Gate:
@@ -99,14 +141,14 @@ class Step(Strict):
     id: Slug
     label: Text
     kind: StepKind
-    role: str
+    role: RoleName
     requirement: list[RequirementId] = Field(default_factory=list)
     when: Expression | None = None
     gates: list[str] = Field(default_factory=list)
     form: str | None = None
     checklist: str | None = None
-    meeting_kind: str | None = None
-    signatures: list[str] = Field(default_factory=list)
+    meeting_kind: MeetingKindName | None = None
+    signatures: list[RoleName] = Field(default_factory=list)
     due: Due | None = None
     produces: Text
     compliance_review: bool = False
@@ -148,7 +190,7 @@ class FormField(Strict):
         default=None,
         description="CEL over the case view and `form.<field>` answers of this form.",
     )
-    prefill: str | None = None
+    prefill: PrefillSource | None = None
     options: list[str] = Field(default_factory=list)
     requirement: RequirementId | None = None
 
@@ -199,8 +241,8 @@ class Checklist(Strict):
 
 
 class Notification(Strict):
-    event: str
-    role: str
+    event: EventName
+    role: RoleName
     message: Text
     when: Expression = "true"
     requirement: RequirementId | None = None
@@ -209,7 +251,7 @@ class Notification(Strict):
 class Task(Strict):
     id: Slug
     label: Text
-    role: str
+    role: RoleName
     due: Due
     requirement: RequirementId | None = None
 
@@ -217,7 +259,7 @@ class Task(Strict):
 class Escalation(Strict):
     """Who is told when a protocol's deadline passes with the work not done."""
 
-    role: str
+    role: RoleName
     message: Text
 
 
@@ -231,7 +273,7 @@ class Protocol(Strict):
     request_fields: list[Slug] = Field(default_factory=list)
     transfer_within: Due | None = None
     transfer_point: Literal["acceptance", "agreed_date", "meeting"] = "acceptance"
-    meeting_kind: str | None = None
+    meeting_kind: MeetingKindName | None = None
     transfers_on_agreed_date_if_meeting_missed: bool = False
     gates: list[str] = Field(default_factory=list)
     tasks: list[Task] = Field(default_factory=list)
@@ -243,7 +285,7 @@ class Protocol(Strict):
 class RoutingRule(Strict):
     id: Slug
     requirement: RequirementId | None = None
-    trigger: str
+    trigger: TriggerName
     when: Expression = "true"
     to_team: str | None = None
     to_team_expression: Expression | None = Field(
@@ -278,7 +320,7 @@ class Pathway(Strict):
     form: str | None = None
     meeting_notice: Due | None = None
     gates: list[str] = Field(default_factory=list)
-    decided_by: str
+    decided_by: RoleName
     outcomes: list[Slug] = Field(min_length=1)
     closes_case_with: str | None = Field(
         default=None, description="The national closure code used if the pathway closes."
@@ -298,8 +340,8 @@ class Closure(Strict):
 class Transfer(Strict):
     summary_form: str
     audit_checklist: str
-    authorised_by: str
-    accepted_by: str
+    authorised_by: RoleName
+    accepted_by: RoleName
     requirement: list[RequirementId] = Field(default_factory=list)
     gates: list[str] = Field(default_factory=list)
     protocols: list[Protocol] = Field(default_factory=list)
@@ -311,7 +353,7 @@ class Transfer(Strict):
 
 class RetentionRule(Strict):
     when: Expression
-    trigger: str
+    trigger: RetentionTrigger
     years: int = Field(ge=0)
 
 
@@ -319,7 +361,7 @@ class RetentionClass(Strict):
     id: Slug
     label: Text
     applies_when: Expression
-    trigger: str
+    trigger: RetentionTrigger
     years: int = Field(ge=0)
     instead: list[RetentionRule] = Field(default_factory=list)
     basis: Text

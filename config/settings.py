@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "casework.audit",
     "casework.access",
     "casework.policy",
+    "casework.tasks",
+    "casework.closure",
     "casework.frontend",
 ]
 

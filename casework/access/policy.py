@@ -16,6 +16,7 @@ from casework.organisation.models import (
     MANAGER_ROLES,
     SERVICE_AREA_WIDE_ROLES,
     Membership,
+    Role,
 )
 
 
@@ -61,3 +62,31 @@ def require_manager_for(user: User, case: Case, action: str) -> None:
             f"Only a manager of the team that holds this case can {action}. "
             "Ask your team manager to do it, or to check your team membership."
         )
+
+
+# A role is held for a case by someone with that role in the case's team, or by someone
+# higher on the management ladder across the service area (a head of service can do what a
+# service manager can). Roles off the ladder are held by that exact role in the area.
+_LADDER = [
+    Role.TEAM_MANAGER,
+    Role.SENIOR_FIELDWORK_MANAGER,
+    Role.SERVICE_MANAGER,
+    Role.HEAD_OF_SERVICE,
+]
+
+
+def holds_role_for_case(user: User, case: Case, role: str) -> bool:
+    memberships = _current_memberships(user)
+    if role == Role.SOCIAL_WORKER:
+        # The allocated worker, or anyone in the team that holds the case (managers
+        # included: a manager may do a worker's step).
+        return case.allocated_worker_id == user.pk or memberships.filter(
+            team_id=case.responsible_team_id
+        ).exists()
+    if role in _LADDER:
+        higher = _LADDER[_LADDER.index(Role(role)) :]
+        in_team = Q(role=role, team_id=case.responsible_team_id)
+        above = Q(role__in=[r for r in higher if r != Role.TEAM_MANAGER],
+                  team__service_area=case.service_area)
+        return memberships.filter(in_team | above).exists()
+    return memberships.filter(role=role, team__service_area=case.service_area).exists()

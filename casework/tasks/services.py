@@ -1,0 +1,115 @@
+"""Creating and completing tasks, and notifying people by role. Idempotent by key, and
+called inside the caller's transaction so they are written with the change they follow."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from casework.accounts.models import User
+from casework.audit.models import AuditCategory
+from casework.audit.services import audit_record
+from casework.cases.models import Case
+from casework.core.errors import InvalidInput, NotPermitted
+from casework.organisation.models import SERVICE_AREA_WIDE_ROLES, Membership
+from casework.tasks.models import Notification, Task, TaskStatus
+
+
+def task_schedule(
+    *,
+    key: str,
+    case: Case | None,
+    title: str,
+    role: str,
+    due_on: dt.date | None,
+    due_rule: str = "",
+    assignee: User | None = None,
+    requirement: str = "",
+) -> Task:
+    """Create the task once; a second call with the same key returns the first."""
+    task, _ = Task.objects.get_or_create(
+        key=key,
+        defaults={
+            "case": case,
+            "title": title,
+            "role": role,
+            "team": case.responsible_team if case else None,
+            "assignee": assignee,
+            "due_on": due_on,
+            "due_rule": due_rule,
+            "requirement": requirement,
+        },
+    )
+    return task
+
+
+@transaction.atomic
+def task_complete(*, actor: User, task: Task) -> Task:
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    if task.status != TaskStatus.OPEN:
+        raise InvalidInput("This task is already finished.")
+    if not _holds_role(actor, task):
+        raise NotPermitted(
+            f"This task is for the {task.get_role_display().lower()}; ask them to complete it."
+        )
+    task.status = TaskStatus.DONE
+    task.completed_at = timezone.now()
+    task.completed_by = actor
+    task.save(update_fields=["status", "completed_at", "completed_by"])
+    audit_record(
+        actor=actor,
+        verb="task.completed",
+        category=AuditCategory.CASE,
+        obj=task,
+        case=task.case,
+        person=task.case.subject if task.case else None,
+        summary=f"Task done: {task.title}",
+    )
+    return task
+
+
+def tasks_complete_by_key(*, actor: User | None, keys: list[str]) -> int:
+    """Mark the tasks with these keys done because the work they asked for happened (e.g. a
+    step was completed). Returns how many were open."""
+    return Task.objects.filter(key__in=keys, status=TaskStatus.OPEN).update(
+        status=TaskStatus.DONE, completed_at=timezone.now(), completed_by=actor
+    )
+
+
+def _holds_role(user: User, task: Task) -> bool:
+    if task.assignee_id == user.pk:
+        return True
+    memberships = Membership.objects.current().filter(user=user)
+    return memberships.filter(
+        Q(role=task.role, team_id=task.team_id)
+        | Q(role=task.role, role__in=SERVICE_AREA_WIDE_ROLES)
+        | Q(role=task.role, team__service_area=task.case.service_area if task.case else "")
+    ).exists()
+
+
+def users_with_role(case: Case, role: str) -> list[User]:
+    """Who holds `role` for this case: in its team first; otherwise anyone with the role in
+    its service area (e.g. the reviewing officers of the safeguarding unit)."""
+    current = Membership.objects.current().filter(role=role).select_related("user")
+    in_team = [m.user for m in current.filter(team_id=case.responsible_team_id)]
+    if in_team:
+        return in_team
+    return [m.user for m in current.filter(team__service_area=case.service_area)]
+
+
+def notify_role(
+    *, key: str, case: Case, role: str, event: str, message: str, requirement: str = ""
+) -> list[Notification]:
+    """Tell everyone holding `role` for the case, once per key."""
+    sent = []
+    for user in dict.fromkeys(users_with_role(case, role)):
+        note, _ = Notification.objects.get_or_create(
+            key=key,
+            recipient=user,
+            defaults={"case": case, "event": event, "message": message, "requirement": requirement},
+        )
+        sent.append(note)
+    return sent

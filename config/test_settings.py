@@ -25,3 +25,12 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STATIC_ROOT = VAR_DIR / "test-static"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
+
+# SQLite tests use a file, not memory, so that concurrent tests (threads racing to authorise
+# a closure) meet the real WAL, IMMEDIATE-transaction and busy-timeout behaviour.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.environ.get(
+            "TEST_SQLITE_FILE", str(VAR_DIR / f"test-{os.getpid()}.sqlite3")  # noqa: F405
+        )
+    }

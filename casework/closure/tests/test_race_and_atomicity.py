@@ -38,23 +38,40 @@ def _ready_to_authorise(case: Case, worker: User, manager: User) -> Closure:
     closure = closure_decide(actor=manager, closure=closure, outcome="agreed", note="Agreed")
     case_complexity_decide(actor=manager, case=case, is_complex=False, reason="Single issue")
     closure_step_complete(actor=manager, closure=closure, step_id="decide-complexity")
-    form_save_draft(actor=worker, closure=closure, form_id="closing-summary", answers={
-        "agreed_outcome": "Attendance above 95%", "outcome_evidence": "School data, May",
-        "outcome_achieved": True, "reasons_for_closure": "Outcome achieved",
-    })
+    form_save_draft(
+        actor=worker,
+        closure=closure,
+        form_id="closing-summary",
+        answers={
+            "agreed_outcome": "Attendance above 95%",
+            "outcome_evidence": "School data, May",
+            "outcome_achieved": True,
+            "reasons_for_closure": "Outcome achieved",
+        },
+    )
     form_submit(actor=worker, closure=closure, form_id="closing-summary")
     closure_step_complete(actor=worker, closure=closure, step_id="present-for-closure")
     for item in ("recording-up-to-date", "household-recorded", "plans-ended", "decision-on-file"):
-        checklist_answer(actor=manager, closure=closure, checklist_id="supervisor-audit",
-                         item_id=item, answer="yes", note="Checked the record")
+        checklist_answer(
+            actor=manager,
+            closure=closure,
+            checklist_id="supervisor-audit",
+            item_id=item,
+            answer="yes",
+            note="Checked the record",
+        )
     checklist_complete(actor=manager, closure=closure, checklist_id="supervisor-audit")
     return Closure.objects.get(pk=closure.pk)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_managers_authorising_at_once_give_one_authorisation_and_one_refusal(
-    bind: Callable[[str], None], child_case: Case, worker: User, manager: User,
-    make_staff: Callable[..., User], team_ai: Team,
+    bind: Callable[[str], None],
+    child_case: Case,
+    worker: User,
+    manager: User,
+    make_staff: Callable[..., User],
+    team_ai: Team,
 ) -> None:
     """Both managers press "authorise" together: exactly one succeeds; the other is told
     plainly that someone else acted (or that it is already authorised). Never two."""
@@ -86,7 +103,10 @@ def test_two_managers_authorising_at_once_give_one_authorisation_and_one_refusal
 
 
 def test_a_failure_mid_transition_leaves_no_partial_state(
-    bind: Callable[[str], None], child_case: Case, worker: User, manager: User,
+    bind: Callable[[str], None],
+    child_case: Case,
+    worker: User,
+    manager: User,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """If anything fails after the state has changed (here: scheduling what follows), the

@@ -174,3 +174,54 @@ def test_r000_03_cp_child_cannot_be_proposed_without_seen_alone_home_visit(
     )
     closure = closure_propose(actor=worker, case=child_case, reason_id="no-longer-in-need")
     assert closure.state == ClosureState.PROPOSED
+
+
+def test_x05_pdf_carries_exactly_the_signed_content_and_its_hash(
+    bind: Callable[[str], None], child_case: Case, worker: User, manager: User
+) -> None:
+    """X-05: the PDF of a signed summary shows the signed headings and answers and the
+    hash they were signed under; a document whose content was altered is never printed."""
+    import io
+
+    from pypdf import PdfReader
+
+    from casework.closure.documents import TamperedDocument, signed_document_pdf
+
+    bind("003-ending-interventions")
+    closure = closure_propose(actor=worker, case=child_case, reason_id="no-longer-in-need")
+    closure = closure_decide(actor=manager, closure=closure, outcome="agreed", note="Agreed")
+    meeting_record(
+        actor=worker,
+        case=child_case,
+        kind="final",
+        held_on=TODAY,
+        attendees=[{"name": "Parent", "role": "mother"}],
+        minutes="Minutes",
+    )
+    form_save_draft(
+        actor=worker,
+        closure=closure,
+        form_id="case-closure-summary",
+        answers={
+            "reason_for_intervention": "Neglect concerns from school",
+            "intervention_and_impact": "Parenting programme – routines now stable",
+            "safety_plan": "Grandmother collects from school; call the front door if worried",
+            "minutes_uploaded": True,
+        },
+    )
+    form_submit(actor=worker, closure=closure, form_id="case-closure-summary")
+    summary_sign(actor=worker, closure=closure, form_id="case-closure-summary")
+    document = SignedDocument.objects.get(closure=closure)
+
+    pdf = signed_document_pdf(document)
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    flat = " ".join(text.split())
+    assert "Case closure summary" in flat
+    assert "Grandmother collects from school" in flat
+    assert "Parenting programme – routines now stable" in flat
+    assert document.content_hash in flat.replace(" ", "")
+    assert worker.display_name in flat
+
+    document.content["headings"][0]["answer"] = "Altered after signing"
+    with pytest.raises(TamperedDocument):
+        signed_document_pdf(document)

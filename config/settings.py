@@ -191,5 +191,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
+# Extra folders of policy packs (a council's own), beside the built-in ones.
+CASEWORK_PACK_DIRS: list[str] = env.list("CASEWORK_PACK_DIRS", default=[])
+
 # Shown in the header: a council names its own service; this is not GOV.UK.
 CASEWORK_SERVICE_NAME: str = env.str("CASEWORK_SERVICE_NAME", default="Casework")

@@ -180,10 +180,35 @@ def _outstanding_gates(ctx: ClosureContext, gate_ids: list[str]) -> list[GateRes
     ]
 
 
-def _check_gates(ctx: ClosureContext, gate_ids: list[str]) -> None:
+def _check_gates(ctx: ClosureContext, gate_ids: list[str], *, closing: bool = False) -> None:
+    """Refuse the step while a gate blocks or still needs someone's agreement. An
+    outstanding escalation does not stop the work: it tells the roles named (once) and must
+    be answered by one of them before the case can close."""
     outstanding = _outstanding_gates(ctx, gate_ids)
-    if outstanding:
-        raise GateBlocked(outstanding)
+    for result in outstanding:
+        if result.gate.effect == "escalate" and not closing:
+            for role in result.gate.roles:
+                notify_role(
+                    key=f"closure:{ctx.closure.pk}:escalated:{result.gate_id}",
+                    case=ctx.case,
+                    role=role,
+                    event="closure.escalated",
+                    message=f"Escalated to you: case {ctx.case.reference}. "
+                    f"{result.gate.blocked_reason} Record your decision on the closure.",
+                    requirement=result.gate.requirement or "",
+                )
+    blocking = [r for r in outstanding if closing or r.gate.effect != "escalate"]
+    if blocking:
+        raise GateBlocked(blocking)
+
+
+def _escalation_gate_ids(ctx: ClosureContext) -> list[str]:
+    return [
+        gate_id
+        for step in ctx.steps
+        for gate_id in step.gates
+        if ctx.pack.spec.gates[gate_id].effect == "escalate"
+    ]
 
 
 def _emit(ctx: ClosureContext, actor: User | None, event: str, on: dt.date) -> None:
@@ -496,20 +521,49 @@ def _step_of_kind(ctx: ClosureContext, step_id: str, kinds: set[str]) -> Step:
     return step
 
 
-def _maybe_close(ctx: ClosureContext, actor: User) -> None:
-    """Close the case when every applicable, non-optional step is done."""
+def _steps_still_to_do(ctx: ClosureContext) -> list[Step]:
     done = set(ctx.closure.steps.values_list("step_id", flat=True))
-    missing = [s for s in ctx.steps if not s.optional and s.id not in done]
-    if missing:
+    return [s for s in ctx.steps if not s.optional and s.id not in done]
+
+
+def _closing_gates(ctx: ClosureContext) -> list[GateResult]:
+    closure_spec = ctx.pack.spec.closure
+    assert closure_spec is not None  # noqa: S101 - closure packs have one
+    return _outstanding_gates(ctx, [*closure_spec.gates, *_escalation_gate_ids(ctx)])
+
+
+def _maybe_close(ctx: ClosureContext, actor: User) -> None:
+    """Close the case once every applicable, non-optional step is done and the closing gates
+    are met. If a gate is still outstanding the step just recorded stands, and the case
+    closes when someone finishes the closure after putting it right (closure_finish)."""
+    if _steps_still_to_do(ctx) or _closing_gates(ctx):
         return
+    _close(ctx, actor)
+
+
+@transaction.atomic
+def closure_finish(*, actor: User, closure: Closure) -> Closure:
+    """Close a closure whose steps are all done but which waited for a gate (e.g. a plan
+    still open): says exactly what is still missing if it cannot close yet."""
+    ctx = _load(actor, closure)
+    _require_in_progress(ctx)
+    _require_role(actor, ctx.case, Role.SOCIAL_WORKER, "finish the closure")
+    missing = _steps_still_to_do(ctx)
+    if missing:
+        raise InvalidInput([Problem(None, f"Not done yet: {s.label}.") for s in missing])
+    outstanding = _closing_gates(ctx)
+    if outstanding:
+        raise GateBlocked(outstanding)
+    _close(ctx, actor)
+    return Closure.objects.get(pk=ctx.closure.pk)
+
+
+def _close(ctx: ClosureContext, actor: User) -> None:
     if (
         any(s.kind == "authorise" for s in ctx.steps)
         and ctx.closure.state != ClosureState.AUTHORISED
     ):
-        return
-    closure_spec = ctx.pack.spec.closure
-    assert closure_spec is not None  # noqa: S101 - closure packs have one
-    _check_gates(ctx, list(closure_spec.gates))
+        raise InvalidInput("The closure must be authorised before the case can close.")
     today = timezone.localdate()
     ctx.closure = _transition(
         ctx.closure,

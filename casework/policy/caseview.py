@@ -109,6 +109,7 @@ CASE_VIEW: dict[str, Node] = {
         "age": Leaf("int", "Age in whole years today (-1 if the date of birth is unknown)."),
         "is_unborn": Leaf("bool", "Only an expected date of birth is recorded."),
         "deceased": Leaf("bool", "A date of death is recorded."),
+        "age_at_death": Leaf("int", "Age in whole years when they died (-1 if alive or unknown)."),
         "sex": Leaf("string", "M, F or U."),
         "ethnicity": Leaf("string", "CIN ethnicity code, or '' if not recorded."),
         "ethnicity_recorded": Leaf(
@@ -342,6 +343,7 @@ class CaseViewBuilder:
                 "is_unborn": subject.date_of_birth is None
                 and subject.expected_date_of_birth is not None,
                 "deceased": subject.date_of_death is not None,
+                "age_at_death": _age_at_death(subject),
                 "sex": subject.sex,
                 "ethnicity": subject.ethnicity,
                 "ethnicity_recorded": subject.ethnicity not in ("", "NOBT"),
@@ -523,6 +525,13 @@ class CaseViewBuilder:
             for p in plans
         ]
         return summary
+
+
+def _age_at_death(person: Person) -> int:
+    if person.date_of_death is None:
+        return -1
+    age = person.age_on(person.date_of_death)
+    return -1 if age is None else age
 
 
 def _yes_no_unknown(value: bool | None) -> str:

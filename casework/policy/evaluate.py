@@ -72,8 +72,9 @@ class GateResult:
 def evaluate_gate(pack: PolicyPack, gate_id: str, context: EvaluationContext) -> GateResult:
     gate = pack.spec.gates[gate_id]
     applies = pack.condition(gate.applies_when).evaluate(context)
-    if not applies.holds:
-        return GateResult(gate_id, gate, False, True, applies.facts, error=applies.error)
+    if applies.error is None and not applies.holds:
+        return GateResult(gate_id, gate, False, True, applies.facts)
+    # Fail closed: a gate whose applicability cannot be evaluated is treated as applying.
     required = pack.condition(gate.require).evaluate(context)
     evidence: list[str] = []
     if gate.evidence:
@@ -132,10 +133,15 @@ def applicable_steps(pack: PolicyPack, context: EvaluationContext) -> list[Step]
     if closure is None:
         return []
     return [
-        step
-        for step in closure.steps
-        if step.when is None or pack.condition(step.when).evaluate(context).holds
+        step for step in closure.steps if step.when is None or _applies(pack, step.when, context)
     ]
+
+
+def _applies(pack: PolicyPack, source: str, context: EvaluationContext) -> bool:
+    """A `when` that cannot be evaluated counts as holding: better an extra step or
+    heading than a required one silently dropped."""
+    outcome = pack.condition(source).evaluate(context)
+    return outcome.holds or outcome.error is not None
 
 
 @dataclass(frozen=True)
@@ -193,7 +199,8 @@ def form_fields(
     for form_field in form.fields:
         shown = True
         if form_field.shown_when:
-            shown = pack.condition(form_field.shown_when, form=form_id).evaluate(scoped).holds
+            outcome = pack.condition(form_field.shown_when, form=form_id).evaluate(scoped)
+            shown = outcome.holds or outcome.error is not None
         states.append(FieldState(form_field, shown))
     return states
 

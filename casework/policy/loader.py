@@ -311,14 +311,25 @@ def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
         if key in _DICT_SECTIONS:
             merged[key] = {**merged.get(key, {}), **(value or {})}
         elif key in _LIST_SECTIONS:
-            ours = list(value or [])
-            ids = {item.get("id") for item in ours if isinstance(item, dict)}
-            inherited = [
+            # An item with an inherited id replaces that item where it stands; new items come
+            # first, so a pack's own retention classes are tried before inherited catch-alls.
+            ours = {
+                item["id"]: item
+                for item in value or []
+                if isinstance(item, dict) and item.get("id")
+            }
+            inherited = merged.get(key, [])
+            inherited_ids = {i.get("id") for i in inherited if isinstance(i, dict)}
+            new_items = [
                 item
-                for item in merged.get(key, [])
-                if not (isinstance(item, dict) and item.get("id") in ids and item.get("id"))
+                for item in value or []
+                if not (isinstance(item, dict) and item.get("id") in inherited_ids)
             ]
-            merged[key] = inherited + ours
+            replaced = [
+                ours.get(item.get("id"), item) if isinstance(item, dict) else item
+                for item in inherited
+            ]
+            merged[key] = copy.deepcopy(new_items + replaced)
         else:
             merged[key] = copy.deepcopy(value)
     return merged

@@ -18,6 +18,7 @@ EVENTS: dict[str, str] = {
     "closure.signed": "Every signature the pack asks for is on the summary.",
     "closure.closed": "The case closed.",
     "closure.withdrawn": "The proposal was withdrawn.",
+    "closure.escalated": "A gate with effect 'escalate' was found outstanding.",
     "closure.rejected": "The proposal was rejected.",
     "transfer.requested": "A transfer was requested.",
     "transfer.discussed": "The team manager discussed the transfer request.",

@@ -48,13 +48,15 @@ class PackBindingAdmin(admin.ModelAdmin[PackBinding]):
     def save_model(self, request: HttpRequest, obj: PackBinding, form: Any, change: bool) -> None:
         assert isinstance(request.user, User)  # noqa: S101 - admin requires a signed-in user
         # The form's clean() already ran the same checks, so this does not refuse.
-        pack_bind(
+        binding = pack_bind(
             actor=request.user,
             authority=obj.authority,
             service_area=obj.service_area,
             purpose=obj.purpose,
             pack_id=obj.pack_id,
         )
+        # The admin links to and logs the object it saved: point it at the real row.
+        obj.pk = binding.pk
 
     def has_delete_permission(self, request: HttpRequest, obj: PackBinding | None = None) -> bool:
         return False

@@ -363,8 +363,10 @@ class CaseViewBuilder:
                 "is_carer": any(link.carer_id == subject.pk for link in carer_links),
             },
             "household": {
-                **household,
-                "school_age_children_without_school": household.pop("_without_school")
+                "members": household["members"],
+                "children": household["children"],
+                "adults": household["adults"],
+                "school_age_children_without_school": household["_without_school"]
                 + (1 if subject_needs_school else 0),
             },
             "contacts": [

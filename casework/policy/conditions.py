@@ -16,60 +16,13 @@ import cel
 from casework.policy.caseview import CASE_VIEW, Leaf, ListOf, Node
 
 _STRING_LITERAL = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*\"""")
-_CHAIN = re.compile(r"(?<![\w.])([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)(\s*\()?")
-_MACRO = re.compile(
-    r"(\]|[A-Za-z_][\w.]*)\s*\.\s*(?:exists|all|exists_one|filter|map)\s*\(\s*([A-Za-z_]\w*)\s*,"
-)
+_TOKEN = re.compile(r"\s*(?:([A-Za-z_]\w*)|(\d+(?:\.\d+)?[uU]?)|(''|&&|\|\||[=!<>]=|.))")
 _KEYWORDS = {"true", "false", "null", "in"}
-_GLOBAL_FUNCTIONS = {
-    "size",
-    "has",
-    "int",
-    "uint",
-    "double",
-    "string",
-    "bool",
-    "bytes",
-    "timestamp",
-    "duration",
-    "type",
-    "dyn",
-    "matches",
-}
+_MACROS = {"exists", "all", "exists_one", "filter", "map"}
 
 
 class ConditionError(ValueError):
     """An expression that cannot be used: it does not parse or reads an unknown field."""
-
-
-def _describe(node: Node) -> str:
-    if isinstance(node, Leaf):
-        return node.type
-    if isinstance(node, ListOf):
-        return "list"
-    return "record with fields " + ", ".join(sorted(node))
-
-
-def _walk(schema: dict[str, Node], root: str, parts: list[str], source: str) -> Node:
-    node: Node = schema[root]
-    walked = [root]
-    for part in parts:
-        if isinstance(node, dict):
-            if part not in node:
-                raise ConditionError(
-                    f"'{'.'.join([*walked, part])}' is not a field of the case view; "
-                    f"'{'.'.join(walked)}' has: {', '.join(sorted(node))}"
-                )
-            node = node[part]
-        elif isinstance(node, ListOf):
-            raise ConditionError(
-                f"'{'.'.join(walked)}' is a list: use a macro such as "
-                f"{'.'.join(walked)}.exists(x, x.{part} ...) to read '{part}' of its items"
-            )
-        else:
-            raise ConditionError(f"'{'.'.join(walked)}' is a {node.type}; it has no '{part}'")
-        walked.append(part)
-    return node
 
 
 @dataclass(frozen=True)
@@ -109,48 +62,158 @@ def compile_condition(source: str, *, extra_roots: dict[str, Node] | None = None
     except ValueError as error:
         first_line = str(error).splitlines()[0]
         raise ConditionError(f"does not parse as CEL ({first_line})") from error
-    stripped = _STRING_LITERAL.sub("''", source)
-    bound: dict[str, dict[str, Node]] = {}
-    for receiver, variable in _MACRO.findall(stripped):
-        if receiver == "]":
-            # A macro over a literal list, e.g. ['a', 'b'].exists(f, f in case.risk_flags).
-            bound[variable] = {variable: Leaf("any", "an item of a literal list")}
-            continue
-        parts = [p.strip() for p in receiver.split(".")]
-        root = parts[0]
-        container = bound.get(root)
-        if container is not None:
-            node = _walk(container, root, parts[1:], source)
-        elif root in schema:
-            node = _walk(schema, root, parts[1:], source)
+    checker = _FieldChecker(_STRING_LITERAL.sub("''", source), schema)
+    checker.check()
+    return Condition(source=source, program=program, facts=tuple(checker.facts))
+
+
+_ANY = Leaf("any", "a value whose fields are not documented")
+
+
+class _LiteralList:
+    """The type of a literal list such as ['a', 'b']: its items have no documented fields."""
+
+
+_Type = Node | _LiteralList | None
+
+
+class _FieldChecker:
+    """Walks the tokens of an expression CEL has already parsed, following each chain of
+    field accesses from a documented root (or a macro's variable, bound to its list's items
+    for the extent of the macro only) and refusing any field the case view does not have.
+    It checks names only; CEL does all the parsing and evaluation."""
+
+    def __init__(self, text: str, schema: dict[str, Node]) -> None:
+        self.tokens = [t for t in (m.group(0).strip() for m in _TOKEN.finditer(text)) if t]
+        self.schema = schema
+        self.facts: list[str] = []
+        self.position = 0
+        self.fact = False
+
+    def check(self) -> None:
+        self._expression({})
+        if self.position < len(self.tokens):  # unbalanced closers: CEL would have refused
+            self.position += 1
+            self.check()
+
+    def _peek(self, offset: int = 0) -> str:
+        index = self.position + offset
+        return self.tokens[index] if index < len(self.tokens) else ""
+
+    def _expression(self, scope: dict[str, Node]) -> None:
+        """Terms and operators up to a closing bracket or comma at this depth."""
+        while self.position < len(self.tokens) and self._peek() not in {")", "]", "}", ","}:
+            if self._peek()[0].isalpha() or self._peek()[0] == "_" or self._peek() in "([{":
+                self._term(scope)
+            else:
+                self.position += 1
+
+    def _arguments(self, scope: dict[str, Node], closer: str) -> None:
+        while self.position < len(self.tokens) and self._peek() != closer:
+            self._expression(scope)
+            if self._peek() == ",":
+                self.position += 1
+            elif self._peek() != closer:
+                self.position += 1
+        self.position += 1  # the closer
+
+    def _term(self, scope: dict[str, Node]) -> None:
+        word = self._peek()
+        self.position += 1
+        kind: _Type = None
+        label: list[str] = []
+        if word == "(":
+            self._arguments(scope, ")")
+        elif word == "[":
+            self._arguments(scope, "]")
+            kind = _LiteralList()
+        elif word == "{":
+            self._arguments(scope, "}")
+        elif word in _KEYWORDS:
+            return
+        elif self._peek() == "(":  # a global function such as size(x) or has(x.y)
+            self.position += 1
+            self._arguments(scope, ")")
+        elif word in scope:
+            kind, label = scope[word], [word]
+        elif word in self.schema:
+            kind, label = self.schema[word], [word]
+            self.fact = True
         else:
-            raise ConditionError(f"unknown name '{root}'")
-        if not isinstance(node, ListOf):
-            raise ConditionError(f"'{receiver}' is not a list, so it has no items to test")
-        bound[variable] = {variable: node.item}
-    facts: list[str] = []
-    for match in _CHAIN.finditer(stripped):
-        chain, call = match.group(1), match.group(2)
-        parts = [p.strip() for p in chain.split(".")]
-        if call:
-            parts = parts[:-1]  # the last name is a function or macro being called
-        if not parts or parts[0] in _KEYWORDS:
-            continue
-        root = parts[0]
-        if root in bound:
-            _walk(bound[root], root, parts[1:], source)
-            continue
-        if len(parts) == 1 and root in _GLOBAL_FUNCTIONS:
-            continue
-        if root not in schema:
             raise ConditionError(
-                f"unknown name '{root}': conditions can read {', '.join(sorted(schema))}"
+                f"unknown name '{word}': conditions can read {', '.join(sorted(self.schema))}"
             )
-        _walk(schema, root, parts[1:], source)
-        path = ".".join(parts)
-        if path not in facts:
-            facts.append(path)
-    return Condition(source=source, program=program, facts=tuple(facts))
+        self.fact = word in self.schema and word not in scope
+        self._postfix(scope, kind, label)
+
+    def _postfix(self, scope: dict[str, Node], kind: _Type, label: list[str]) -> None:
+        while True:
+            following = self._peek(1)
+            if self._peek() == "." and following[:1].isalpha() or following[:1] == "_":
+                self.position += 2
+                if self._peek() == "(":
+                    self.position += 1
+                    kind = self._method(scope, kind, label, following)
+                    label = [*label, f"{following}()"]
+                    self.fact = False
+                    continue
+                kind = self._member(kind, label, following)
+                label = [*label, following]
+            elif self._peek() == "[":
+                self._note(label)
+                self.position += 1
+                self._arguments(scope, "]")
+                kind = kind.item if isinstance(kind, ListOf) else None
+                label = [*label[:-1], f"{label[-1]}[]"] if label else []
+                self.fact = False
+            else:
+                self._note(label)
+                return
+
+    def _member(self, kind: _Type, label: list[str], name: str) -> _Type:
+        where = ".".join(label) or "this value"
+        if isinstance(kind, dict):
+            if name not in kind:
+                raise ConditionError(
+                    f"'{where}.{name}' is not a field of the case view; "
+                    f"'{where}' has: {', '.join(sorted(kind))}"
+                )
+            return kind[name]
+        if isinstance(kind, ListOf):
+            raise ConditionError(
+                f"'{where}' is a list: use a macro such as {where}.exists(x, x.{name} ...) "
+                f"to read '{name}' of its items"
+            )
+        if isinstance(kind, Leaf) and kind.type != "any":
+            raise ConditionError(f"'{where}' is a {kind.type}; it has no '{name}'")
+        return None
+
+    def _method(self, scope: dict[str, Node], kind: _Type, label: list[str], name: str) -> _Type:
+        self._note(label)
+        self.fact = False
+        if name in _MACROS and self._peek()[:1].isalpha() and self._peek(1) == ",":
+            variable = self._peek()
+            self.position += 2
+            is_list = isinstance(kind, ListOf | _LiteralList) or (
+                isinstance(kind, Leaf) and kind.type.startswith("list")
+            )
+            if not is_list and kind is not None:
+                where = ".".join(label) or "this value"
+                raise ConditionError(f"'{where}' is not a list, so it has no items to test")
+            item: Node = kind.item if isinstance(kind, ListOf) else _ANY
+            self._arguments({**scope, variable: item}, ")")
+            if name == "filter":
+                return kind
+            return None if name == "map" else Leaf("bool", "")
+        self._arguments(scope, ")")
+        return None
+
+    def _note(self, label: list[str]) -> None:
+        """Cite a chain that starts at a documented root (not a macro variable)."""
+        if label and self.fact:
+            fact = ".".join(label)
+            if fact not in self.facts:
+                self.facts.append(fact)
 
 
 def display_value(value: Any) -> str:

@@ -30,7 +30,8 @@ def _evidence_rows(value: Any) -> list[str]:
     rows = []
     for item in value:
         if isinstance(item, dict):
-            rows.append(", ".join(f"{k}: {display_value(v)}" for k, v in item.items()))
+            # Sorted: CEL returns a record's fields in no fixed order.
+            rows.append(", ".join(f"{k}: {display_value(v)}" for k, v in sorted(item.items())))
         else:
             rows.append(display_value(item))
     return rows
@@ -76,6 +77,7 @@ def evaluate_gate(pack: PolicyPack, gate_id: str, context: EvaluationContext) ->
         return GateResult(gate_id, gate, False, True, applies.facts)
     # Fail closed: a gate whose applicability cannot be evaluated is treated as applying.
     required = pack.condition(gate.require).evaluate(context)
+    error = applies.error or required.error
     evidence: list[str] = []
     if gate.evidence:
         evidence = _evidence_rows(pack.condition(gate.evidence).evaluate(context).value)
@@ -83,10 +85,10 @@ def evaluate_gate(pack: PolicyPack, gate_id: str, context: EvaluationContext) ->
         gate_id,
         gate,
         True,
-        required.holds,
+        required.holds and error is None,
         _merge_facts(applies, required),
         evidence,
-        required.error,
+        error,
     )
 
 
@@ -110,7 +112,8 @@ def closure_gate_ids(
         if step_id is None or step.id == step_id:
             ids.extend(step.gates)
     for reason in closure.reasons:
-        if reason_id is None or reason.id == reason_id:
+        # A reason's own gates apply only once that reason is chosen.
+        if reason.id == reason_id:
             ids.extend(reason.gates)
     return list(dict.fromkeys(ids))
 
@@ -209,19 +212,24 @@ def notifications_for(
     pack: PolicyPack, event: str, context: EvaluationContext
 ) -> list[Notification]:
     spec = pack.spec
-    candidates = list(spec.notifications)
+    # Each notification with the conditions it depends on: its own `when`, and for one
+    # inside a protocol or pathway, that protocol's or pathway's `when` too.
+    candidates: list[tuple[Notification, tuple[str, ...]]] = [
+        (note, ()) for note in spec.notifications
+    ]
     if spec.closure:
-        candidates += spec.closure.notifications
+        candidates += [(note, ()) for note in spec.closure.notifications]
     if spec.transfer:
-        candidates += spec.transfer.notifications
+        candidates += [(note, ()) for note in spec.transfer.notifications]
         for protocol in spec.transfer.protocols:
-            candidates += protocol.notifications
+            candidates += [(note, (protocol.when,)) for note in protocol.notifications]
         for pathway in spec.transfer.pathways:
-            candidates += pathway.notifications
+            candidates += [(note, (pathway.when,)) for note in pathway.notifications]
     return [
         note
-        for note in candidates
-        if note.event == event and pack.condition(note.when).evaluate(context).holds
+        for note, outer in candidates
+        if note.event == event
+        and all(pack.condition(c).evaluate(context).holds for c in (*outer, note.when))
     ]
 
 

@@ -276,7 +276,14 @@ class PackRegistry:
             merged = _merge(merged, parent_merged)
         return _merge(merged, raw)
 
-    def load(self, pack_id: str) -> PolicyPack:
+    def _extends(self, pack_id: str, target: str, seen: frozenset[str] = frozenset()) -> bool:
+        """Whether `pack_id` extends `target`, directly or not (a cycle, reported later)."""
+        if pack_id in seen:
+            return True
+        parents = self.raw.get(pack_id, {}).get("extends", []) or []
+        return target in parents or any(self._extends(p, target, seen | {pack_id}) for p in parents)
+
+    def load(self, pack_id: str, *, refuse_if_any_unreadable: bool = True) -> PolicyPack:
         if pack_id not in self.raw:
             raise PackError(
                 [
@@ -289,7 +296,22 @@ class PackRegistry:
         own = [p for p in self.problems if p.file == file]
         if own:
             raise PackError(own)
+        # A file that could not be read might have been meant to replace this pack: rather
+        # than silently run the built-in procedure instead, refuse until it is mended.
+        unreadable = [p for p in self.problems if p.file not in self.files.values()]
+        if unreadable and refuse_if_any_unreadable:
+            raise PackError(unreadable)
         problems: list[PackProblem] = []
+        for parent in self.raw[pack_id].get("extends", []) or []:
+            # Each pack must be valid on its own, so a problem is reported against the file
+            # that has it rather than against every pack that extends it.
+            if parent in self.raw and parent != pack_id and not self._extends(parent, pack_id):
+                try:
+                    self.load(parent, refuse_if_any_unreadable=refuse_if_any_unreadable)
+                except PackError as error:
+                    problems.extend(error.problems)
+        if problems:
+            raise PackError(problems)
         merged = self._merged(pack_id, (), problems)
         if problems or merged is None:
             raise PackError(problems)

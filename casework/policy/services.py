@@ -27,7 +27,11 @@ def pack_binding_problem(service_area: str, purpose: str, pack_id: str) -> str |
             + ". Run manage.py check_pack to see them all."
         )
     if pack.spec.service_area != service_area:
-        return f"Pack '{pack_id}' is for {pack.spec.service_area}'s services, not {service_area}'s."
+        areas = {"children": "children's", "adults": "adults'"}
+        return (
+            f"Pack '{pack_id}' is for {areas[pack.spec.service_area]} services, "
+            f"not {areas.get(service_area, service_area)} services."
+        )
     if purpose not in pack.spec.governs:
         governs = ", ".join(pack.spec.governs) or "nothing (it is shared by other packs)"
         return f"Pack '{pack_id}' does not govern {purpose}; it governs {governs}."

@@ -34,6 +34,8 @@ class Command(BaseCommand):
             targets = [(str(p), registry.add_file(p)) for p in paths]
         else:
             targets = [(registry.files[i], i) for i in sorted(registry.raw)]
+            unreadable = sorted({p.file for p in registry.problems} - set(registry.files.values()))
+            targets += [(file, None) for file in unreadable]
         failed = 0
         for file, pack_id in targets:
             file_problems = [p for p in registry.problems if p.file == file]
@@ -42,7 +44,8 @@ class Command(BaseCommand):
                 self._report(file, file_problems)
                 continue
             try:
-                pack = registry.load(pack_id)
+                # Each file is judged on its own here; unreadable files are reported too.
+                pack = registry.load(pack_id, refuse_if_any_unreadable=False)
             except PackError as error:
                 failed += 1
                 self._report(file, error.problems)

@@ -328,8 +328,9 @@ def closure_propose(*, actor: User, case: Case, reason_id: str, note: str = "") 
     pack = _closure_pack(case)
     closure_spec = pack.spec.closure
     assert closure_spec is not None  # noqa: S101 - a closure pack has a closure section
-    propose = next((s for s in closure_spec.steps if s.kind == "propose"), closure_spec.steps[0])
-    _require_role(actor, case, propose.role, "propose closure")
+    # Procedures that name no proposal step still start with the worker proposing.
+    propose = next((s for s in closure_spec.steps if s.kind == "propose"), None)
+    _require_role(actor, case, propose.role if propose else Role.SOCIAL_WORKER, "propose closure")
     reason = next((r for r in closure_spec.reasons if r.id == reason_id), None)
     if reason is None:
         raise InvalidInput("Choose one of the closure reasons listed.", field="reason_id")
@@ -353,13 +354,17 @@ def closure_propose(*, actor: User, case: Case, reason_id: str, note: str = "") 
     ctx = ClosureContext(closure, case, pack, evaluation)
     outstanding = [
         r
-        for r in (evaluate_gate(pack, g, evaluation) for g in [*propose.gates, *reason.gates])
+        for r in (
+            evaluate_gate(pack, g, evaluation)
+            for g in [*(propose.gates if propose else []), *reason.gates]
+        )
         if r.outstanding and r.gate.effect == "block"
     ]
     if outstanding:
         raise GateBlocked(outstanding)
     closure.save()
-    _record_step(ctx, actor, propose.id, note=note.strip())
+    if propose is not None:
+        _record_step(ctx, actor, propose.id, note=note.strip())
     _audit(
         ctx,
         actor,
@@ -368,7 +373,8 @@ def closure_propose(*, actor: User, case: Case, reason_id: str, note: str = "") 
         reason=note.strip(),
     )
     _emit(ctx, actor, "closure.proposed", closure.proposed_on)
-    _emit(ctx, actor, f"step:{propose.id}", closure.proposed_on)
+    if propose is not None:
+        _emit(ctx, actor, f"step:{propose.id}", closure.proposed_on)
     decide = _decision_step(pack)
     if decide:
         notify_role(
@@ -873,6 +879,10 @@ def closure_authorise(*, actor: User, closure: Closure, compliance_review: str =
     )
     _record_step(ctx, actor, step.id, note=compliance_review.strip())
     _audit(ctx, actor, "closure.authorised", "Closure authorised", reason=compliance_review.strip())
+    if not any(s.kind == "sign" for s in ctx.steps):
+        # Where the procedure has no signatures, the authorisation is the sign-off: what was
+        # authorised is frozen as a document so it can be produced exactly as it was.
+        _freeze_for_authorisation(ctx, actor, step.role)
     _after_step(ctx, actor, step, "closure.authorised")
     return Closure.objects.get(pk=ctx.closure.pk)
 
@@ -891,6 +901,57 @@ def canonical_content(
 def content_hash(content: dict[str, Any]) -> str:
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _freeze(ctx: ClosureContext, form_id: str, content: dict[str, Any]) -> SignedDocument:
+    return SignedDocument.objects.create(
+        closure=ctx.closure, form_id=form_id, content=content, content_hash=content_hash(content)
+    )
+
+
+def _form_content(ctx: ClosureContext, response: FormResponse) -> dict[str, Any]:
+    form = ctx.pack.spec.forms[response.form_id]
+    shown = [
+        s.field
+        for s in form_fields(ctx.pack, response.form_id, ctx.evaluation, response.answers)
+        if s.shown
+    ]
+    return canonical_content(form.title, ctx.case, response.answers, {f.id: f.label for f in shown})
+
+
+def _freeze_for_authorisation(ctx: ClosureContext, actor: User, role: str) -> None:
+    frozen = set(ctx.closure.documents.values_list("form_id", flat=True))
+    contents: list[tuple[str, dict[str, Any]]] = []
+    for response in ctx.closure.forms.filter(submitted_at__isnull=False):
+        if response.form_id not in frozen:
+            contents.append((response.form_id, _form_content(ctx, response)))
+    answers = {(a.checklist_id, a.item_id): a for a in ctx.closure.checklist.all()}
+    for checklist_id in dict.fromkeys(a[0] for a in answers):
+        checklist = ctx.pack.spec.checklists[checklist_id]
+        items = [i for section in checklist.sections for i in section.items]
+        rendered = {}
+        for item in items:
+            answer = answers.get((checklist_id, item.id))
+            if answer is not None:
+                when = (
+                    f" (record dated {answer.evidence_date:%d %B %Y})"
+                    if answer.evidence_date
+                    else ""
+                )
+                rendered[item.id] = f"{answer.get_answer_display()}. {answer.note}{when}".strip()
+        contents.append(
+            (
+                f"checklist:{checklist_id}",
+                canonical_content(
+                    checklist.title, ctx.case, rendered, {i.id: f"{i.id}. {i.text}" for i in items}
+                ),
+            )
+        )
+    for form_id, content in contents:
+        document = _freeze(ctx, form_id, content)
+        Signature.objects.create(
+            document=document, role=role, signer=actor, content_hash=document.content_hash
+        )
 
 
 @transaction.atomic
@@ -928,21 +989,7 @@ def summary_sign(*, actor: User, closure: Closure, form_id: str) -> Signature:
             + "."
         )
     if document is None:
-        form = ctx.pack.spec.forms[form_id]
-        shown = [
-            s.field
-            for s in form_fields(ctx.pack, form_id, ctx.evaluation, response.answers)
-            if s.shown
-        ]
-        content = canonical_content(
-            form.title, ctx.case, response.answers, {f.id: f.label for f in shown}
-        )
-        document = SignedDocument.objects.create(
-            closure=ctx.closure,
-            form_id=form_id,
-            content=content,
-            content_hash=content_hash(content),
-        )
+        document = _freeze(ctx, form_id, _form_content(ctx, response))
     signature = Signature.objects.create(
         document=document, role=role, signer=actor, content_hash=document.content_hash
     )

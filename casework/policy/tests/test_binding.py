@@ -138,10 +138,10 @@ def test_x06_closure_and_transfer_are_bound_separately(authority: Authority) -> 
             "Pack '000-closing-cases' is for children's services, not adults",
         ),
         (
-            "children",
-            "closure",
-            "004-transfer-and-closure",
-            "Pack '004-transfer-and-closure' does not govern closure; it governs transfer.",
+            "adults",
+            "transfer",
+            "002-adults-closure",
+            "Pack '002-adults-closure' does not govern transfer; it governs closure.",
         ),
         (
             "children",
@@ -281,18 +281,18 @@ def test_x06_admin_refuses_a_pack_for_the_wrong_service_area(
 def test_x06_admin_refuses_a_pack_that_does_not_govern_the_purpose(
     authority: Authority, superuser: User
 ) -> None:
-    """X-06: the admin refuses the transfer pack as children's closure procedure."""
+    """X-06: the admin refuses a closure-only pack as a transfer procedure."""
     response = _admin_client(superuser).post(
         reverse("admin:policy_packbinding_add"),
         {
             "authority": authority.pk,
             "service_area": "children",
-            "purpose": "closure",
-            "pack_id": "004-transfer-and-closure",
+            "purpose": "transfer",
+            "pack_id": "000-closing-cases",
         },
     )
     assert response.status_code == 200
-    assert "does not govern closure; it governs transfer." in response.content.decode()
+    assert "does not govern transfer; it governs closure." in response.content.decode()
     assert _counts() == (0, 0)
 
 

@@ -154,21 +154,12 @@ def test_x04_looked_after_child_who_died_young_kept_15_years_from_death(story: C
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Case view bug: subject.age keeps counting after death and CASE_VIEW has no age at "
-        "death, so a looked-after child who died at 17 is treated as an adult once their "
-        "18th birthday would have passed, and gets 75 years from birth instead of 15 from "
-        "death (regulation 50)."
-    ),
-)
 def test_x04_looked_after_child_who_died_at_17_kept_15_years_from_death(
     worker: User, manager: User
 ) -> None:
     """X-04: a looked-after child who died aged 17 died a child: their record is kept 15 years
     from death even when the retention is worked out after their 18th birthday would have
-    been."""
+    been (the age at death counts, not the age they would be now)."""
     story = CaseStory.open(worker, manager, born=D(2007, 6, 10))
     story.looked_after(D(2025, 2, 3), D(2025, 4, 28)).died(D(2025, 5, 1))
     story.close_imported(D(2025, 5, 1), "RC2")
@@ -201,3 +192,19 @@ def test_x04_every_childrens_record_falls_in_a_retention_class(story: CaseStory)
         "child-in-need",
     ]
     assert all(r.basis and r.requirement == "X-04" for r in pack.spec.retention)
+
+
+def test_x04_looked_after_young_person_who_died_as_an_adult_keeps_the_75_year_period(
+    worker: User, manager: User
+) -> None:
+    """X-04: the 15-years-from-death rule is for children; a care leaver who died aged 19 keeps
+    the looked-after record until their 75th birthday."""
+    story = CaseStory.open(worker, manager, born=D(2006, 1, 10))
+    story.looked_after(D(2025, 1, 6), D(2025, 1, 9)).died(D(2025, 5, 1))
+    story.close_imported(D(2025, 5, 1), "RC2")
+    decision = retention("000-closing-cases", story)
+    assert (decision.record_class.id, decision.trigger, decision.years) == (
+        "looked-after",
+        "date_of_birth",
+        75,
+    )

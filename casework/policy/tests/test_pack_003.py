@@ -340,9 +340,10 @@ def test_r003_08_step_down_follows_the_same_ending_as_closure(pack: PolicyPack) 
         reasons["stepped-down-after-plan"].requirement,
     ) == ("RC7", "R003-08")
     assert reasons["early-help-after-assessment"].national_code == "RC9"
-    closure = closure_gate_ids(pack, reason_id="no-longer-in-need")
-    assert closure_gate_ids(pack, reason_id="stepped-down-after-plan") == closure
-    assert closure_gate_ids(pack, reason_id="early-help-after-assessment") == closure
+    for each_step in pack.spec.closure.steps:
+        closure = closure_gate_ids(pack, step_id=each_step.id, reason_id="no-longer-in-need")
+        for step_down in ("stepped-down-after-plan", "early-help-after-assessment"):
+            assert closure_gate_ids(pack, step_id=each_step.id, reason_id=step_down) == closure
     assert "closure or step-down" in step(pack, "propose").label
 
 

@@ -22,5 +22,4 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
     path("", include("casework.cases.urls")),
-    path("", include("casework.closure.urls")),
 ]

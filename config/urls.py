@@ -22,4 +22,5 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
     path("", include("casework.cases.urls")),
+    path("", include("casework.closure.urls")),
 ]

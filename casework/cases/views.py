@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from casework.accounts.models import User
 from casework.cases.selectors import case_page, my_open_cases, team_open_cases
+from casework.closure.selectors import closure_readiness
 from casework.core.errors import NotFound
 from casework.organisation.models import Membership
 
@@ -48,4 +49,9 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         page = case_page(_user(request), case_id)
     except NotFound as missing:
         raise Http404(str(missing)) from missing
-    return render(request, "cases/case_detail.html", {"page": page, "case": page.case})
+    readiness = closure_readiness(_user(request), page.case)
+    return render(
+        request,
+        "cases/case_detail.html",
+        {"page": page, "case": page.case, "readiness": readiness},
+    )

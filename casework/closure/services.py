@@ -24,7 +24,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -202,6 +202,10 @@ def _check_gates(ctx: ClosureContext, gate_ids: list[str], *, closing: bool = Fa
         raise GateBlocked(blocking)
 
 
+def _step_gate_ids(ctx: ClosureContext) -> set[str]:
+    return {gate_id for step in ctx.steps for gate_id in step.gates}
+
+
 def _escalation_gate_ids(ctx: ClosureContext) -> list[str]:
     return [
         gate_id
@@ -362,7 +366,14 @@ def closure_propose(*, actor: User, case: Case, reason_id: str, note: str = "") 
     ]
     if outstanding:
         raise GateBlocked(outstanding)
-    closure.save()
+    try:
+        with transaction.atomic():
+            closure.save()
+    except IntegrityError as clash:
+        # Two proposals at the same moment: the database's one-active-closure rule let one in.
+        raise Conflict(
+            "Someone else has just proposed closing this case. Reload the page."
+        ) from clash
     if propose is not None:
         _record_step(ctx, actor, propose.id, note=note.strip())
     _audit(
@@ -631,9 +642,15 @@ def gate_agree(*, actor: User, closure: Closure, gate_id: str, note: str) -> Gat
     """A role the pack names agrees to go on although a gate is not met (e.g. a Service
     Manager agreeing to close for a client never seen, R002-13)."""
     ctx = _load(actor, closure)
+    if not ctx.closure.is_active:
+        raise InvalidInput("This closure has finished; there is nothing left to agree.")
     gate = ctx.pack.spec.gates.get(gate_id)
-    if gate is None or gate.effect == "block":
+    if gate is None or gate.effect == "block" or gate_id not in _step_gate_ids(ctx):
         raise InvalidInput("That condition cannot be agreed past; the missing record is needed.")
+    if ctx.closure.agreements.filter(gate_id=gate_id).exists():
+        raise InvalidInput("This has already been agreed.")
+    if not evaluate_gate(ctx.pack, gate_id, ctx.evaluation).outstanding:
+        raise InvalidInput("The record already meets this condition: no agreement is needed.")
     role = next((r for r in gate.roles if holds_role_for_case(actor, ctx.case, r)), None)
     if role is None:
         raise NotPermitted(
@@ -681,8 +698,10 @@ def form_save_draft(
     one tab never silently overwrites another."""
     ctx = _load(actor, closure)
     _require_in_progress(ctx)
-    if form_id not in ctx.pack.spec.forms:
-        raise InvalidInput("This procedure has no such form.")
+    step = next((s for s in ctx.steps if s.kind == "form" and s.form == form_id), None)
+    if step is None:
+        raise InvalidInput("That form is not part of this closure.")
+    _require_role(actor, ctx.case, step.role, f"write the {step.label.lower()}")
     fields = {f.id for f in ctx.pack.spec.forms[form_id].fields}
     unknown = set(answers) - fields
     if unknown:
@@ -1017,7 +1036,12 @@ def summary_share(
     if step is None:
         raise InvalidInput("This procedure does not ask for the summary to be shared.")
     _require_role(actor, ctx.case, step.role, "share the summary")
-    document = SignedDocument.objects.filter(closure=ctx.closure).order_by("-version").first()
+    shared_forms = [f for f, spec in ctx.pack.spec.forms.items() if spec.signed]
+    document = (
+        SignedDocument.objects.filter(closure=ctx.closure, form_id__in=shared_forms)
+        .order_by("-version")
+        .first()
+    )
     if document is None:
         raise InvalidInput("Only a signed summary can be shared: sign it first.")
     problems = []

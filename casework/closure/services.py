@@ -976,22 +976,24 @@ def _freeze_for_authorisation(ctx: ClosureContext, actor: User, role: str) -> No
 @transaction.atomic
 def summary_sign(*, actor: User, closure: Closure, form_id: str) -> Signature:
     """Sign the submitted form. The first signature freezes its content and hash; every
-    signer signs that same hash (R000-09, X-05)."""
+    signer signs that same hash (R000-09, X-05). A correction (a later version) is signed
+    the same way, even after the case has closed."""
     ctx = _load(actor, closure)
-    _require_in_progress(ctx)
     step = next((s for s in ctx.steps if s.kind == "sign"), None)
     if step is None:
         raise InvalidInput("This procedure does not ask for signatures.")
-    response = FormResponse.objects.filter(closure=ctx.closure, form_id=form_id).first()
-    if response is None or response.submitted_at is None:
-        raise InvalidInput("Complete and submit the summary before it is signed.")
-    role = next((r for r in step.signatures if holds_role_for_case(actor, ctx.case, r)), None)
     document = (
         SignedDocument.objects.select_for_update()
         .filter(closure=ctx.closure, form_id=form_id)
         .order_by("-version")
         .first()
     )
+    correcting = document is not None and document.supersedes_id is not None
+    if not correcting:
+        _require_in_progress(ctx)
+        response = FormResponse.objects.filter(closure=ctx.closure, form_id=form_id).first()
+        if response is None or response.submitted_at is None:
+            raise InvalidInput("Complete and submit the summary before it is signed.")
     signed_roles = set(document.signatures.values_list("role", flat=True)) if document else set()
     role = next(
         (
@@ -1008,6 +1010,7 @@ def summary_sign(*, actor: User, closure: Closure, form_id: str) -> Signature:
             + "."
         )
     if document is None:
+        assert response is not None  # noqa: S101 - checked above when not correcting
         document = _freeze(ctx, form_id, _form_content(ctx, response))
     signature = Signature.objects.create(
         document=document, role=role, signer=actor, content_hash=document.content_hash
@@ -1016,13 +1019,86 @@ def summary_sign(*, actor: User, closure: Closure, form_id: str) -> Signature:
         ctx,
         actor,
         "closure.signed",
-        f"Summary signed by {actor.display_name} as {_role_label(role)}",
+        f"Summary version {document.version} signed by {actor.display_name} as {_role_label(role)}",
         changes={"content_hash": [None, document.content_hash]},
     )
+    if correcting:
+        return signature
     if {*signed_roles, role} >= set(step.signatures):
         _record_step(ctx, actor, step.id, details={"content_hash": document.content_hash})
         _after_step(ctx, actor, step, "closure.signed")
     return signature
+
+
+@transaction.atomic
+def summary_correct(
+    *, actor: User, document: SignedDocument, answers: dict[str, Any], reason: str
+) -> SignedDocument:
+    """Correct a signed summary: the signed version is never edited; a new version linked to
+    it carries the corrected answers and needs every signature again (R000-09)."""
+    ctx = _load(actor, document.closure)
+    step = next((s for s in ctx.steps if s.kind == "sign"), None)
+    if step is None or not any(holds_role_for_case(actor, ctx.case, r) for r in step.signatures):
+        raise NotPermitted("Only someone who signs this summary can correct it.")
+    latest = (
+        SignedDocument.objects.select_for_update()
+        .filter(closure=ctx.closure, form_id=document.form_id)
+        .order_by("-version")
+        .first()
+    )
+    if latest is None or latest.pk != document.pk:
+        raise Conflict("A newer version of this summary exists: correct that one instead.")
+    problems = []
+    if not reason.strip():
+        problems.append(Problem("reason", "Say what is corrected and why."))
+    known = {h["id"] for h in document.content["headings"]}
+    unknown = sorted(set(answers) - known)
+    if unknown:
+        problems.append(Problem(None, f"These headings are not on the summary: {unknown}."))
+    changed = {
+        h["id"]
+        for h in document.content["headings"]
+        if h["id"] in answers and answers[h["id"]] != h["answer"]
+    }
+    if not changed and not unknown:
+        problems.append(Problem(None, "Nothing was changed: there is nothing to correct."))
+    if problems:
+        raise InvalidInput(problems)
+    content = {
+        **document.content,
+        "headings": [
+            {**h, "answer": answers.get(h["id"], h["answer"])} for h in document.content["headings"]
+        ],
+    }
+    corrected = SignedDocument.objects.create(
+        closure=ctx.closure,
+        form_id=document.form_id,
+        version=document.version + 1,
+        supersedes=document,
+        content=content,
+        content_hash=content_hash(content),
+    )
+    _audit(
+        ctx,
+        actor,
+        "closure.summary_corrected",
+        f"Summary corrected (version {corrected.version}); signatures needed again",
+        reason=reason.strip(),
+        changes={
+            "content_hash": [document.content_hash, corrected.content_hash],
+            "headings": [None, sorted(changed)],
+        },
+    )
+    for role in step.signatures:
+        notify_role(
+            key=f"closure:{ctx.closure.pk}:corrected:{corrected.version}:{role}",
+            case=ctx.case,
+            role=role,
+            event="closure.signed",
+            message=f"The summary for case {ctx.case.reference} was corrected: please sign "
+            f"version {corrected.version}.",
+        )
+    return corrected
 
 
 @transaction.atomic

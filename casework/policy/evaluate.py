@@ -30,8 +30,14 @@ def _evidence_rows(value: Any) -> list[str]:
     rows = []
     for item in value:
         if isinstance(item, dict):
-            # Sorted: CEL returns a record's fields in no fixed order.
-            rows.append(", ".join(f"{k}: {display_value(v)}" for k, v in sorted(item.items())))
+            # Sorted, because CEL returns a record's fields in no fixed order; empty and
+            # unknown values are left out so the row reads as what the record shows.
+            parts = [
+                f"{k}: {display_value(v)}"
+                for k, v in sorted(item.items())
+                if v not in ("", None, "unknown")
+            ]
+            rows.append(", ".join(parts))
         else:
             rows.append(display_value(item))
     return rows

@@ -98,3 +98,33 @@ def test_r000_09_a_correction_needs_a_reason_and_a_change_from_a_signer(
     # Someone without need to know is told nothing exists (not "forbidden").
     with pytest.raises(NotFound):
         summary_correct(actor=outsider, document=original, reason="x", answers={"achieved": "y"})
+
+
+def test_reopening_is_a_new_referral_never_an_edit_of_history(
+    bind: Callable[[str], None], child_case: Case, worker: User, manager: User
+) -> None:
+    """R000-01: a closed case stays closed with its signed summary; a family coming back is
+    a new case from a new referral, and nothing can be recorded on the closed one."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from casework.cases.services import case_open, visit_record
+
+    bind("004-transfer-and-closure")
+    original = _closed_with_signed_summary(child_case, worker, manager)
+    today = timezone.localdate()
+    with pytest.raises(InvalidInput, match="is closed"):
+        visit_record(actor=worker, case=child_case, visited_on=today, subject_seen=True)
+    again = case_open(
+        actor=worker,
+        subject=child_case.subject,
+        team=child_case.responsible_team,
+        received_on=today - dt.timedelta(days=0),
+        source="2A",
+        reason="New concern",
+    )
+    child_case.refresh_from_db()
+    assert again.pk != child_case.pk
+    assert (child_case.status, again.status) == ("closed", "open")
+    assert SignedDocument.objects.get(pk=original.pk).content_hash == original.content_hash

@@ -775,6 +775,7 @@ def closure_queue(user: User) -> Queue:
                 ClosureState.PROPOSED,
                 ClosureState.FURTHER_ACTIONS,
                 ClosureState.AGREED,
+                ClosureState.AUTHORISED,
             ],
         )
         .select_related(
@@ -791,12 +792,14 @@ def closure_queue(user: User) -> Queue:
         spec = load_pack(closure.pack_id).spec.closure
         return spec is not None and any(s.kind == "authorise" for s in spec.steps)
 
-    agreed = [c for c in rows if c.state == ClosureState.AGREED]
+    agreed: list[Closure] = [c for c in rows if c.state == ClosureState.AGREED]
+    authorised: list[Closure] = [c for c in rows if c.state == ClosureState.AUTHORISED]
     return Queue(
         awaiting_decision=[c for c in rows if c.state == ClosureState.PROPOSED],
         further_actions=[c for c in rows if c.state == ClosureState.FURTHER_ACTIONS],
         awaiting_authorisation=[c for c in agreed if has_authorise_step(c)],
-        agreed_in_progress=[c for c in agreed if not has_authorise_step(c)],
+        # Authorised closures may still wait on a manager, e.g. for a signature (000).
+        agreed_in_progress=[c for c in agreed if not has_authorise_step(c)] + authorised,
     )
 
 

@@ -973,6 +973,16 @@ def _freeze_for_authorisation(ctx: ClosureContext, actor: User, role: str) -> No
         )
 
 
+def _signing_role(actor: User, case: Case, roles: list[str]) -> str | None:
+    """The role `actor` signs in: their own management role before the worker's role that
+    any team member can act in, so a manager signing first signs as the manager."""
+    held = [r for r in roles if holds_role_for_case(actor, case, r)]
+    own = [r for r in held if r != Role.SOCIAL_WORKER]
+    if own:
+        return own[0]
+    return held[0] if held else None
+
+
 @transaction.atomic
 def summary_sign(*, actor: User, closure: Closure, form_id: str) -> Signature:
     """Sign the submitted form. The first signature freezes its content and hash; every
@@ -995,14 +1005,15 @@ def summary_sign(*, actor: User, closure: Closure, form_id: str) -> Signature:
         if response is None or response.submitted_at is None:
             raise InvalidInput("Complete and submit the summary before it is signed.")
     signed_roles = set(document.signatures.values_list("role", flat=True)) if document else set()
-    role = next(
-        (
-            r
-            for r in step.signatures
-            if r not in signed_roles and holds_role_for_case(actor, ctx.case, r)
-        ),
-        None,
-    )
+    if document is not None and document.signatures.filter(signer=actor).exists():
+        # Two signatures mean two people (R000-09): a manager may act as a worker elsewhere,
+        # but never sign the same summary twice.
+        raise NotPermitted(
+            "You have already signed this summary. It needs "
+            + " and ".join(_role_label(r) for r in step.signatures if r not in signed_roles)
+            + " to sign it too."
+        )
+    role = _signing_role(actor, ctx.case, [r for r in step.signatures if r not in signed_roles])
     if role is None:
         raise NotPermitted(
             "You have no signature left to give on this summary: it needs "

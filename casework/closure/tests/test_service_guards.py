@@ -129,3 +129,34 @@ def test_two_proposals_at_once_give_one_closure_and_one_refusal(
         thread.join(timeout=30)
     assert sorted(outcomes) == ["proposed", "refused"]
     assert Closure.objects.filter(case=child_case, state=ClosureState.PROPOSED).count() == 1
+
+
+def test_r000_09_one_person_cannot_give_both_signatures(
+    bind: Callable[[str], None], child_case: Case, worker: User, manager: User
+) -> None:
+    """R000-09: the caseworker and the supervisor sign. A manager who signs first signs as
+    the manager, and cannot then sign again as the worker."""
+    from casework.closure.models import Signature
+    from casework.closure.services import form_submit, summary_sign
+
+    bind("004-transfer-and-closure")
+    closure = closure_propose(actor=worker, case=child_case, reason_id="no-longer-in-need")
+    closure = closure_decide(actor=manager, closure=closure, outcome="agreed", note="Agreed")
+    form_save_draft(
+        actor=worker,
+        closure=closure,
+        form_id="closing-summary",
+        answers={"reason_for_closure": "Needs met", "achieved": "Goals met"},
+    )
+    form_submit(actor=worker, closure=closure, form_id="closing-summary")
+    first = summary_sign(actor=manager, closure=closure, form_id="closing-summary")
+    assert first.role == Role.TEAM_MANAGER
+    with pytest.raises(NotPermitted, match="already signed"):
+        summary_sign(actor=manager, closure=closure, form_id="closing-summary")
+    assert Closure.objects.get(pk=closure.pk).state == ClosureState.AGREED
+    summary_sign(actor=worker, closure=closure, form_id="closing-summary")
+    assert sorted(Signature.objects.values_list("role", flat=True)) == [
+        "social_worker",
+        "team_manager",
+    ]
+    assert Closure.objects.get(pk=closure.pk).state == ClosureState.CLOSED

@@ -47,7 +47,7 @@ from casework.closure.models import (
     StepRecord,
 )
 from casework.core.errors import Conflict, InvalidInput, NotPermitted, Problem
-from casework.organisation.models import Role
+from casework.organisation.models import Membership, Role
 from casework.policy.caseview import build_case_view
 from casework.policy.conditions import EvaluationContext
 from casework.policy.evaluate import (
@@ -433,7 +433,15 @@ def closure_decide(
         _record_step(ctx, actor, step.id, outcome="agreed", note=note.strip())
         _audit(ctx, actor, "closure.agreed", "Closure agreed by the manager", reason=note)
         _emit(ctx, actor, "closure.agreed", today)
-        _emit(ctx, actor, "manager_decision.advise_closure", today)
+        # The closure record's clock runs from the Manager's Decision (or supervision)
+        # that advised closure, which may predate this agreement (R001-04).
+        advised = (
+            ctx.case.decisions.filter(kind="advise_closure", decided_on__lte=today)
+            .order_by("-decided_on")
+            .values_list("decided_on", flat=True)
+            .first()
+        )
+        _emit(ctx, actor, "manager_decision.advise_closure", advised or today)
         _emit(ctx, actor, f"step:{step.id}", today)
     elif outcome == "further_actions":
         if not actions:
@@ -527,6 +535,14 @@ def _require_in_progress(ctx: ClosureContext) -> None:
             "This can be done once the manager has agreed the closure "
             f"(it is now: {ctx.closure.get_state_display()})."
         )
+
+
+def _require_after(ctx: ClosureContext, step: Step) -> None:
+    """Refuse a step while a step the pack says comes first is not done."""
+    done = set(ctx.closure.steps.values_list("step_id", flat=True))
+    waiting = [ctx.step(s).label for s in step.after if s not in done]
+    if waiting:
+        raise InvalidInput([Problem(None, f"Do this first: {label}.") for label in waiting])
 
 
 def _step_of_kind(ctx: ClosureContext, step_id: str, kinds: set[str]) -> Step:
@@ -626,6 +642,7 @@ def closure_step_complete(
         ctx, step_id, {"discuss", "decide", "meeting", "task", "assess", "archive"}
     )
     _require_role(actor, ctx.case, step.role, f"record '{step.label}'")
+    _require_after(ctx, step)
     _check_gates(ctx, step.gates)
     if step.kind == "meeting" and not any(
         m["kind"] == step.meeting_kind for m in ctx.evaluation.view["meetings"]
@@ -651,7 +668,7 @@ def gate_agree(*, actor: User, closure: Closure, gate_id: str, note: str) -> Gat
         raise InvalidInput("This has already been agreed.")
     if not evaluate_gate(ctx.pack, gate_id, ctx.evaluation).outstanding:
         raise InvalidInput("The record already meets this condition: no agreement is needed.")
-    role = next((r for r in gate.roles if holds_role_for_case(actor, ctx.case, r)), None)
+    role = _own_role(actor, ctx.case, gate.roles)
     if role is None:
         raise NotPermitted(
             f"Only a {' or '.join(_role_label(r) for r in gate.roles)} can agree this."
@@ -746,6 +763,7 @@ def form_submit(*, actor: User, closure: Closure, form_id: str) -> FormResponse:
     if step is None:
         raise InvalidInput("That form is not part of this closure.")
     _require_role(actor, ctx.case, step.role, f"submit the {step.label.lower()}")
+    _require_after(ctx, step)
     _check_gates(ctx, step.gates)
     response = (
         FormResponse.objects.select_for_update()
@@ -845,6 +863,7 @@ def checklist_complete(*, actor: User, closure: Closure, checklist_id: str) -> C
         raise InvalidInput("That checklist is not a step of this closure.")
     _require_role(actor, ctx.case, step.role, "complete the checklist")
     _check_gates(ctx, step.gates)
+    _require_after(ctx, step)
     _require_checklist_answered(ctx, checklist_id)
     _record_step(ctx, actor, step.id)
     _audit(ctx, actor, "closure.audited", f"{ctx.pack.spec.checklists[checklist_id].title} done")
@@ -869,6 +888,7 @@ def closure_authorise(*, actor: User, closure: Closure, compliance_review: str =
     if step is None:
         raise InvalidInput("This procedure has no authorisation step.")
     _require_role(actor, ctx.case, step.role, "authorise the closure")
+    _require_after(ctx, step)
     if ctx.closure.state != ClosureState.AGREED:
         raise InvalidInput(
             f"The closure cannot be authorised now: it is '{ctx.closure.get_state_display()}'."
@@ -909,10 +929,21 @@ def closure_authorise(*, actor: User, closure: Closure, compliance_review: str =
 def canonical_content(
     title: str, case: Case, answers: dict[str, Any], labels: dict[str, str]
 ) -> dict[str, Any]:
+    """What is signed: the headings and answers, and who and what they are about (the
+    header a checklist such as the Case Audit Tool carries, R002-05)."""
+    worker = case.allocated_worker
     return {
         "title": title,
         "case": case.reference,
         "subject": case.subject.full_name,
+        "details": {
+            "Person ID": case.subject.local_id,
+            "Case reference": case.reference,
+            "Service": case.get_service_area_display(),
+            "Team": case.responsible_team.name,
+            "Worker": worker.display_name if worker else "Unallocated",
+            "Date": timezone.localdate().isoformat(),
+        },
         "headings": [{"id": k, "label": labels[k], "answer": answers.get(k)} for k in labels],
     }
 
@@ -973,6 +1004,21 @@ def _freeze_for_authorisation(ctx: ClosureContext, actor: User, role: str) -> No
         )
 
 
+def _own_role(actor: User, case: Case, roles: list[str]) -> str | None:
+    """Of `roles`, the one `actor` actually holds (a head of service is recorded as a head
+    of service, not as the service manager the ladder also lets them act as); else any they
+    may act in."""
+    own = set(
+        Membership.objects.current()
+        .filter(user=actor, role__in=roles, team__service_area=case.service_area)
+        .values_list("role", flat=True)
+    )
+    exact = [r for r in roles if r in own]
+    if exact:
+        return exact[0]
+    return next((r for r in roles if holds_role_for_case(actor, case, r)), None)
+
+
 def _signing_role(actor: User, case: Case, roles: list[str]) -> str | None:
     """The role `actor` signs in: their own management role before the worker's role that
     any team member can act in, so a manager signing first signs as the manager."""
@@ -1001,6 +1047,7 @@ def summary_sign(*, actor: User, closure: Closure, form_id: str) -> Signature:
     correcting = document is not None and document.supersedes_id is not None
     if not correcting:
         _require_in_progress(ctx)
+        _require_after(ctx, step)
         response = FormResponse.objects.filter(closure=ctx.closure, form_id=form_id).first()
         if response is None or response.submitted_at is None:
             raise InvalidInput("Complete and submit the summary before it is signed.")
@@ -1123,14 +1170,20 @@ def summary_share(
     if step is None:
         raise InvalidInput("This procedure does not ask for the summary to be shared.")
     _require_role(actor, ctx.case, step.role, "share the summary")
+    _require_after(ctx, step)
     shared_forms = [f for f, spec in ctx.pack.spec.forms.items() if spec.signed]
     document = (
         SignedDocument.objects.filter(closure=ctx.closure, form_id__in=shared_forms)
         .order_by("-version")
         .first()
     )
-    if document is None:
-        raise InvalidInput("Only a signed summary can be shared: sign it first.")
+    sign_step = next((s for s in ctx.steps if s.kind == "sign"), None)
+    fully_signed = sign_step is None or ctx.closure.steps.filter(step_id=sign_step.id).exists()
+    if document is None or not fully_signed:
+        raise InvalidInput(
+            "Only a summary signed by everyone who signs it can be shared: finish the "
+            "signatures first."
+        )
     problems = []
     if not recipients:
         problems.append(Problem("recipients", "Add who the summary was shared with."))

@@ -507,6 +507,13 @@ class _SemanticChecker:
             seen.add(step.id)
             for g_index, gate_id in enumerate(step.gates):
                 self._gate_ref(f"{path}.gates[{g_index}]", gate_id)
+            for a_index, earlier in enumerate(step.after):
+                if earlier not in seen - {step.id}:
+                    self.problem(
+                        f"{path}.after[{a_index}]",
+                        f"'{earlier}' is not a step before this one",
+                        f"one of {', '.join(sorted(seen - {step.id})) or '(no earlier steps)'}",
+                    )
             if step.when:
                 self._expression(f"{path}.when", step.when)
             if step.form and step.form not in self.spec.forms:

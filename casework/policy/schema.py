@@ -145,6 +145,9 @@ class Step(Strict):
     requirement: list[RequirementId] = Field(default_factory=list)
     when: Expression | None = None
     gates: list[str] = Field(default_factory=list)
+    after: list[str] = Field(
+        default_factory=list, description="Steps that must be done before this one."
+    )
     form: str | None = None
     checklist: str | None = None
     meeting_kind: MeetingKindName | None = None

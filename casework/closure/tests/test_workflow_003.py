@@ -201,6 +201,20 @@ def test_x05_pdf_carries_exactly_the_signed_content_and_its_hash(
     form_save_draft(
         actor=worker,
         closure=closure,
+        form_id="ending-evidence",
+        answers={
+            "family_can_meet_needs": "Routines are stable",
+            "why_no_longer_required": "Goals met",
+            "family_strategies": "Grandmother will help",
+            "sustainability_confidence": "High",
+            "decision_understood": True,
+            "safety_plan_score": 8,
+        },
+    )
+    form_submit(actor=worker, closure=closure, form_id="ending-evidence")
+    form_save_draft(
+        actor=worker,
+        closure=closure,
         form_id="case-closure-summary",
         answers={
             "reason_for_intervention": "Neglect concerns from school",

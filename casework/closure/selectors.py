@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
@@ -319,9 +320,6 @@ class ClosureView:
     pack: PolicyPack | None
     _evaluation: EvaluationContext | None = None
     _roles: dict[str, bool] = field(default_factory=dict)
-    _records: dict[str, StepRecord] | None = None
-    _agreements: dict[str, GateAgreement] | None = None
-    _responses: dict[str, FormResponse] | None = None
 
     # -- basics
     @property
@@ -381,50 +379,20 @@ class ClosureView:
         return next((r for r in spec.reasons if r.id == self.closure.reason_id), None)
 
     # -- what has been done
-    @property
+    @cached_property
     def records(self) -> dict[str, StepRecord]:
-        if self._records is None:
-            self._records = (
-                {
-                    r.step_id: r
-                    for r in StepRecord.objects.filter(closure=self.closure).select_related(
-                        "done_by"
-                    )
-                }
-                if self.closure
-                else {}
-            )
-        return self._records
+        rows = StepRecord.objects.filter(closure=self.closure).select_related("done_by")
+        return {r.step_id: r for r in rows} if self.closure else {}
 
-    @property
+    @cached_property
     def agreements(self) -> dict[str, GateAgreement]:
-        if self._agreements is None:
-            self._agreements = (
-                {
-                    a.gate_id: a
-                    for a in GateAgreement.objects.filter(closure=self.closure).select_related(
-                        "agreed_by"
-                    )
-                }
-                if self.closure
-                else {}
-            )
-        return self._agreements
+        rows = GateAgreement.objects.filter(closure=self.closure).select_related("agreed_by")
+        return {a.gate_id: a for a in rows} if self.closure else {}
 
-    @property
+    @cached_property
     def responses(self) -> dict[str, FormResponse]:
-        if self._responses is None:
-            self._responses = (
-                {
-                    r.form_id: r
-                    for r in FormResponse.objects.filter(closure=self.closure).select_related(
-                        "updated_by"
-                    )
-                }
-                if self.closure
-                else {}
-            )
-        return self._responses
+        rows = FormResponse.objects.filter(closure=self.closure).select_related("updated_by")
+        return {r.form_id: r for r in rows} if self.closure else {}
 
     def further_actions(self) -> list[FurtherAction]:
         if self.closure is None:

@@ -258,6 +258,12 @@ def test_r002_full_adult_closure_with_the_case_audit_tool(
     assert closure.state == ClosureState.CLOSED
     assert case.closure_reason == "NFA - Support ended - other reason"
     _assert_documents_match_what_was_signed(closure)
+    adult_support = make_staff(
+        "adultsupport",
+        make_team("abs", TeamFunction.BUSINESS_SUPPORT, service_area="adults", holds_cases=False),
+        Role.BUSINESS_SUPPORT,
+    )
+    _archive(case, adult_support)
 
 
 def test_r004_full_closure_with_business_support_audit(

@@ -29,6 +29,7 @@ from casework.closure.services import (
     summary_sign,
 )
 from casework.core.errors import InvalidInput
+from casework.tasks.models import Task
 
 TODAY = timezone.localdate()
 
@@ -136,6 +137,11 @@ def test_r003_full_ending_closes_the_case_with_a_signed_shared_summary(
     assert child_case.status == "closed"
     assert child_case.closure_reason == "RC7"
     assert AuditEvent.objects.filter(case=child_case, verb="case.closed").exists()
+    archive = Task.objects.get(key=f"closure:{closure.pk}:task:archive")
+    assert archive.role == "business_support"
+    assert archive.due_on == child_case.responsible_team.authority.calendar().add_working_days(
+        TODAY, 20
+    )
 
 
 def test_r000_01_no_closure_without_a_bound_procedure(child_case: Case, worker: User) -> None:

@@ -40,6 +40,7 @@ from casework.cases.models import (
     ReferralKind,
     Visit,
 )
+from casework.closure.services import closure_decide, closure_propose
 from casework.core.calendar import WorkingDayCalendar
 from casework.core.codes import (
     CategoryOfAbuse,
@@ -50,6 +51,7 @@ from casework.core.codes import (
     ReferralSource,
     Sex,
 )
+from casework.core.errors import ServiceError
 from casework.core.identifiers import make_upn
 from casework.organisation.models import (
     Authority,
@@ -2345,6 +2347,54 @@ def bind_policy_packs(authority: Authority) -> None:
         )
 
 
+def closures_in_progress(demo: Demo) -> None:
+    """A few closures under way, so managers' queues and task lists have something in them:
+    for the cases a manager advised closing, one proposal awaiting the manager's decision
+    and one agreed, in each service."""
+    for area in (ServiceArea.CHILDREN, ServiceArea.ADULTS):
+        advised = (
+            Case.objects.filter(
+                service_area=area,
+                status="open",
+                decisions__kind=DecisionKind.ADVISE_CLOSURE,
+                allocated_worker__isnull=False,
+            )
+            .select_related("allocated_worker", "responsible_team")
+            .distinct()
+            .order_by("id")
+        )
+        proposed = 0
+        for case in advised:
+            worker = case.allocated_worker
+            assert worker is not None  # noqa: S101 - filtered above
+            reason = "no-longer-in-need" if area == ServiceArea.CHILDREN else "goals-achieved"
+            try:
+                closure = closure_propose(
+                    actor=worker, case=case, reason_id=reason, note="Outcomes achieved"
+                )
+            except ServiceError:
+                continue  # not ready under its procedure: leave it for a worker to try
+            if proposed == 1:
+                manager = (
+                    Membership.objects.current()
+                    .filter(team=case.responsible_team, role=Role.TEAM_MANAGER)
+                    .first()
+                )
+                if manager is not None:
+                    try:
+                        closure_decide(
+                            actor=manager.user,
+                            closure=closure,
+                            outcome="agreed",
+                            note="Discussed in supervision: the plan's outcomes are met.",
+                        )
+                    except ServiceError:
+                        pass  # its procedure wants more first: it waits in the queue
+            proposed += 1
+            if proposed == 2:
+                break
+
+
 def load_demo(staff_password: str) -> LoadSummary | None:
     """Load the demo authority in one transaction; None (and nothing written) if any
     authority already exists."""
@@ -2359,6 +2409,7 @@ def load_demo(staff_password: str) -> LoadSummary | None:
         for scenario in (*CHILD_SCENARIOS, *ADULT_SCENARIOS):
             for n in range(scenario.count):
                 scenario.build(demo, n)
+        closures_in_progress(demo)
     return LoadSummary(
         seconds=time.monotonic() - started,
         people=Person.objects.count(),

@@ -335,3 +335,13 @@ def test_an_explicit_password_wins_and_is_not_saved(
     assert password_for_new_load(None) == "from-the-environment"
     assert password_for_new_load("from-the-option") == "from-the-option"
     assert not list(tmp_path.iterdir())
+
+
+def test_demo_has_closures_under_way_in_each_service(demo: str) -> None:
+    """Managers signing in to the demo find closures waiting on them: each service has a
+    proposal under its bound procedure."""
+    from casework.closure.models import Closure, ClosureState
+
+    for area, pack in (("children", "003-ending-interventions"), ("adults", "002-adults-closure")):
+        closures = Closure.objects.filter(case__service_area=area)
+        assert closures.filter(state=ClosureState.PROPOSED, pack_id=pack).exists()

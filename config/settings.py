@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "casework.policy",
     "casework.tasks",
     "casework.closure",
+    "casework.transfers",
     "casework.frontend",
 ]
 

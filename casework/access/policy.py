@@ -18,6 +18,7 @@ from casework.organisation.models import (
     Membership,
     Role,
 )
+from casework.transfers.models import ACTIVE_TRANSFER_STATES, Transfer
 
 
 def _current_memberships(user: User) -> QuerySet[Membership]:
@@ -36,7 +37,17 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
             role__in=SERVICE_AREA_WIDE_ROLES, team__service_area=OuterRef("service_area")
         )
     )
-    return Case.objects.filter(in_my_team | area_wide | Q(allocated_worker=user))
+    # A team asked to take a case needs to read it before deciding (procedure 004).
+    offered_to_my_team = Exists(
+        Transfer.objects.filter(
+            case=OuterRef("pk"),
+            state__in=ACTIVE_TRANSFER_STATES,
+            to_team_id__in=memberships.values("team_id"),
+        )
+    )
+    return Case.objects.filter(
+        in_my_team | area_wide | offered_to_my_team | Q(allocated_worker=user)
+    )
 
 
 def case_for(user: User, case_id: int) -> Case:

@@ -45,6 +45,10 @@ class Task(models.Model):
         "days from closure.proposed (pack 000-closing-cases)'.",
     )
     requirement = models.CharField(max_length=10, blank=True)
+    escalate_to = models.CharField(
+        max_length=40, choices=Role.choices, blank=True,
+        help_text="Who is told when the task is overdue (the role the procedure names).",
+    )
     status = models.CharField(max_length=20, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)

@@ -14,7 +14,7 @@ from casework.audit.models import AuditCategory
 from casework.audit.services import audit_record
 from casework.cases.models import Case
 from casework.core.errors import InvalidInput, NotPermitted
-from casework.organisation.models import SERVICE_AREA_WIDE_ROLES, Membership
+from casework.organisation.models import SERVICE_AREA_WIDE_ROLES, Membership, Team
 from casework.tasks.models import Notification, Task, TaskStatus
 
 
@@ -28,6 +28,8 @@ def task_schedule(
     due_rule: str = "",
     assignee: User | None = None,
     requirement: str = "",
+    escalate_to: str = "",
+    team: Team | None = None,
 ) -> Task:
     """Create the task once; a second call with the same key returns the first."""
     task, _ = Task.objects.get_or_create(
@@ -36,11 +38,12 @@ def task_schedule(
             "case": case,
             "title": title,
             "role": role,
-            "team": case.responsible_team if case else None,
+            "team": team or (case.responsible_team if case else None),
             "assignee": assignee,
             "due_on": due_on,
             "due_rule": due_rule,
             "requirement": requirement,
+            "escalate_to": escalate_to,
         },
     )
     return task

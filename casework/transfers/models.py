@@ -84,3 +84,29 @@ class Transfer(models.Model):
 
     def __str__(self) -> str:
         return f"Transfer of {self.case} to {self.to_team} ({self.get_state_display()})"
+
+
+class ReReferralReview(models.Model):
+    """What the front-door worker concluded when a family came back, read against the last
+    closure summary (R003-07)."""
+
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="re_referral_reviews"
+    )
+    previous_case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
+    previous_summary = models.ForeignKey(
+        "closure.SignedDocument",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    pack_id = models.CharField(max_length=60)
+    answers = models.JSONField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Re-referral review of {self.case}"

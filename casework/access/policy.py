@@ -18,7 +18,12 @@ from casework.organisation.models import (
     Membership,
     Role,
 )
-from casework.transfers.models import ACTIVE_TRANSFER_STATES, Transfer
+from casework.transfers.models import (
+    ACTIVE_TRANSFER_STATES,
+    PathwayRequest,
+    PathwayState,
+    Transfer,
+)
 
 
 def _current_memberships(user: User) -> QuerySet[Membership]:
@@ -37,7 +42,8 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
             role__in=SERVICE_AREA_WIDE_ROLES, team__service_area=OuterRef("service_area")
         )
     )
-    # A team asked to take a case needs to read it before deciding (procedure 004).
+    # A team asked to take a case (a transfer, a step-down, an escalation) needs to read it
+    # before deciding (procedure 004).
     offered_to_my_team = Exists(
         Transfer.objects.filter(
             case=OuterRef("pk"),
@@ -45,8 +51,15 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
             to_team_id__in=memberships.values("team_id"),
         )
     )
+    asked_of_my_team = Exists(
+        PathwayRequest.objects.filter(
+            case=OuterRef("pk"),
+            state=PathwayState.REQUESTED,
+            to_team_id__in=memberships.values("team_id"),
+        )
+    )
     return Case.objects.filter(
-        in_my_team | area_wide | offered_to_my_team | Q(allocated_worker=user)
+        in_my_team | area_wide | offered_to_my_team | asked_of_my_team | Q(allocated_worker=user)
     )
 
 
@@ -91,13 +104,16 @@ def holds_role_for_case(user: User, case: Case, role: str) -> bool:
     if role == Role.SOCIAL_WORKER:
         # The allocated worker, or anyone in the team that holds the case (managers
         # included: a manager may do a worker's step).
-        return case.allocated_worker_id == user.pk or memberships.filter(
-            team_id=case.responsible_team_id
-        ).exists()
+        return (
+            case.allocated_worker_id == user.pk
+            or memberships.filter(team_id=case.responsible_team_id).exists()
+        )
     if role in _LADDER:
         higher = _LADDER[_LADDER.index(Role(role)) :]
         in_team = Q(role=role, team_id=case.responsible_team_id)
-        above = Q(role__in=[r for r in higher if r != Role.TEAM_MANAGER],
-                  team__service_area=case.service_area)
+        above = Q(
+            role__in=[r for r in higher if r != Role.TEAM_MANAGER],
+            team__service_area=case.service_area,
+        )
         return memberships.filter(in_team | above).exists()
     return memberships.filter(role=role, team__service_area=case.service_area).exists()

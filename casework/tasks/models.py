@@ -46,7 +46,9 @@ class Task(models.Model):
     )
     requirement = models.CharField(max_length=10, blank=True)
     escalate_to = models.CharField(
-        max_length=40, choices=Role.choices, blank=True,
+        max_length=40,
+        choices=Role.choices,
+        blank=True,
         help_text="Who is told when the task is overdue (the role the procedure names).",
     )
     status = models.CharField(max_length=20, choices=TaskStatus.choices, default=TaskStatus.OPEN)

@@ -110,3 +110,49 @@ class ReReferralReview(models.Model):
 
     def __str__(self) -> str:
         return f"Re-referral review of {self.case}"
+
+
+class PathwayState(models.TextChoices):
+    REQUESTED = "requested", "Requested: waiting for a decision"
+    DECIDED = "decided", "Decided"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class PathwayRequest(models.Model):
+    """A step-down to early help, an escalation from it, or a transfer in or out of the
+    authority (R004-07..R004-10): what was asked, by whom, with which form and meeting, and
+    the decision with its rationale."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="pathways")
+    pack_id = models.CharField(max_length=60)
+    pathway_id = models.CharField(max_length=60)
+    kind = models.CharField(max_length=20)
+    to_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(max_length=20, choices=PathwayState.choices)
+    version = models.PositiveIntegerField(default=1)
+    answers = models.JSONField(default=dict, blank=True)
+    meeting_on = models.DateField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_on = models.DateField()
+    outcome = models.CharField(max_length=60, blank=True)
+    rationale = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "pathway_id"],
+                condition=Q(state="requested"),
+                name="one_open_request_per_pathway",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pathway_id} for {self.case}"

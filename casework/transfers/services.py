@@ -77,7 +77,7 @@ class TransferContext:
         )
 
 
-def _transfer_pack(case: Case) -> PolicyPack:
+def transfer_pack(case: Case) -> PolicyPack:
     pack = bound_pack(case.responsible_team.authority, case.service_area, PackPurpose.TRANSFER)
     if pack is None or pack.spec.transfer is None:
         raise InvalidInput(
@@ -87,7 +87,7 @@ def _transfer_pack(case: Case) -> PolicyPack:
     return pack
 
 
-def _holds_role_in_team(user: User, team: Team, role: str) -> bool:
+def holds_role_in_team(user: User, team: Team, role: str) -> bool:
     """`role` in `team` itself, or a senior role across the team's service area."""
     memberships = Membership.objects.current().filter(user=user)
     senior = [Role.SENIOR_FIELDWORK_MANAGER, Role.SERVICE_MANAGER, Role.HEAD_OF_SERVICE]
@@ -231,7 +231,7 @@ def _gates(ctx: TransferContext) -> list[GateResult]:
 def transfer_recommendation(actor: User, case: Case, trigger: str) -> Recommendation | None:
     """The team the bound pack's routing rules recommend for `trigger`, and why."""
     case = case_for(actor, case.pk)
-    pack = _transfer_pack(case)
+    pack = transfer_pack(case)
     return route(pack, trigger, EvaluationContext(build_case_view(case)))
 
 
@@ -263,7 +263,7 @@ def transfer_request(
         raise InvalidInput(f"Case {case.reference} is closed; a closed case is not transferred.")
     if not holds_role_for_case(actor, case, Role.SOCIAL_WORKER):
         raise NotPermitted("Only someone in the team that holds the case can ask to transfer it.")
-    pack = _transfer_pack(case)
+    pack = transfer_pack(case)
     evaluation = EvaluationContext(build_case_view(case))
     from_team = case.responsible_team
     details = {k: v for k, v in (request_details or {}).items() if v not in (None, "")}
@@ -350,7 +350,7 @@ def transfer_request(
 def _require_sending_manager(ctx: TransferContext, actor: User, action: str) -> None:
     spec = ctx.pack.spec.transfer
     assert spec is not None  # noqa: S101 - transfer packs have one
-    if not _holds_role_in_team(actor, ctx.transfer.from_team, spec.authorised_by):
+    if not holds_role_in_team(actor, ctx.transfer.from_team, spec.authorised_by):
         raise NotPermitted(f"Only a manager of {ctx.transfer.from_team.name} can {action}.")
 
 
@@ -550,7 +550,7 @@ def transfer_decide(
     """The receiving team accepts (naming the worker, if known) or declines with a reason.
     Racing accept and decline give exactly one outcome."""
     current = Transfer.objects.select_related("to_team").get(pk=transfer.pk)
-    if current.state != TransferState.AUTHORISED and _holds_role_in_team(
+    if current.state != TransferState.AUTHORISED and holds_role_in_team(
         actor, current.to_team, Role.TEAM_MANAGER
     ):
         # The receiving team's need to know ends with the decision, so say what happened
@@ -561,7 +561,7 @@ def transfer_decide(
     ctx = _load(actor, transfer)
     spec = ctx.pack.spec.transfer
     assert spec is not None  # noqa: S101 - transfer packs have one
-    if not _holds_role_in_team(actor, ctx.transfer.to_team, spec.accepted_by):
+    if not holds_role_in_team(actor, ctx.transfer.to_team, spec.accepted_by):
         raise NotPermitted(f"Only a manager of {ctx.transfer.to_team.name} can decide.")
     if not accept and not reason.strip():
         raise InvalidInput("Say why the case is declined.", field="reason")
@@ -624,8 +624,8 @@ def transfer_complete(*, actor: User, transfer: Transfer) -> Transfer:
     if ctx.transfer.state != TransferState.ACCEPTED:
         raise InvalidInput("Only an accepted transfer can complete.")
     if not (
-        _holds_role_in_team(actor, ctx.transfer.from_team, Role.TEAM_MANAGER)
-        or _holds_role_in_team(actor, ctx.transfer.to_team, Role.TEAM_MANAGER)
+        holds_role_in_team(actor, ctx.transfer.from_team, Role.TEAM_MANAGER)
+        or holds_role_in_team(actor, ctx.transfer.to_team, Role.TEAM_MANAGER)
     ):
         raise NotPermitted("A manager of the sending or receiving team completes the transfer.")
     protocol = ctx.protocol

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from casework.access.policy import case_for, holds_role_for_case
@@ -47,6 +46,7 @@ from casework.closure.models import (
     StepRecord,
 )
 from casework.core.errors import Conflict, InvalidInput, NotPermitted, Problem
+from casework.core.transitions import transition
 from casework.organisation.models import Membership, Role
 from casework.policy.caseview import build_case_view
 from casework.policy.conditions import EvaluationContext
@@ -129,17 +129,7 @@ def _load(actor: User, closure: Closure) -> ClosureContext:
 def _transition(
     closure: Closure, from_states: tuple[str, ...], to_state: str, **changes: Any
 ) -> Closure:
-    """Move the closure on only if nobody else has moved it since it was read."""
-    updated = Closure.objects.filter(
-        pk=closure.pk, state__in=from_states, version=closure.version
-    ).update(state=to_state, version=F("version") + 1, **changes)
-    if updated != 1:
-        current = Closure.objects.get(pk=closure.pk)
-        raise Conflict(
-            f"Someone else has just acted on this closure (it is now "
-            f"'{current.get_state_display()}'). Reload the page to see what changed."
-        )
-    return Closure.objects.get(pk=closure.pk)
+    return transition(closure, from_states, to_state, noun="closure", **changes)
 
 
 def _record_step(

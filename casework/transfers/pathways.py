@@ -14,7 +14,6 @@ import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from casework.access.policy import case_for, holds_role_for_case
@@ -23,6 +22,7 @@ from casework.audit.models import AuditCategory
 from casework.audit.services import audit_record
 from casework.cases.models import Case, CaseStatus
 from casework.core.errors import Conflict, InvalidInput, NotPermitted, Problem
+from casework.core.transitions import transition
 from casework.organisation.models import Membership, Role, Team
 from casework.policy.caseview import build_case_view
 from casework.policy.conditions import EvaluationContext
@@ -190,19 +190,16 @@ def pathway_decide(
         problems.append(Problem("rationale", "Record the rationale for the decision."))
     if problems:
         raise InvalidInput(problems)
-    updated = PathwayRequest.objects.filter(
-        pk=current.pk, state=PathwayState.REQUESTED, version=current.version
-    ).update(
-        state=PathwayState.DECIDED,
-        version=F("version") + 1,
+    decided = transition(
+        current,
+        (PathwayState.REQUESTED,),
+        PathwayState.DECIDED,
+        noun="request",
         outcome=outcome,
         rationale=rationale.strip(),
         decided_by=actor,
         decided_on=timezone.localdate(),
     )
-    if updated != 1:
-        raise Conflict("This request has already been decided. Reload the page.")
-    decided = PathwayRequest.objects.get(pk=current.pk)
     audit_record(
         actor=actor,
         verb=f"{pathway.kind}.decided",

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from casework.access.policy import case_for, holds_role_for_case
@@ -31,6 +31,7 @@ from casework.audit.models import AuditCategory
 from casework.audit.services import audit_record
 from casework.cases.models import Allocation, Case, CaseStatus
 from casework.core.errors import Conflict, InvalidInput, NotPermitted, Problem
+from casework.core.transitions import transition
 from casework.organisation.models import Membership, Role, Team
 from casework.policy.caseview import build_case_view
 from casework.policy.conditions import EvaluationContext
@@ -107,16 +108,8 @@ def _load(actor: User, transfer: Transfer) -> TransferContext:
 def _transition(
     transfer: Transfer, from_states: tuple[str, ...], to_state: str, **changes: Any
 ) -> Transfer:
-    updated = Transfer.objects.filter(
-        pk=transfer.pk, state__in=from_states, version=transfer.version
-    ).update(state=to_state, version=F("version") + 1, **changes)
-    if updated != 1:
-        current = Transfer.objects.get(pk=transfer.pk)
-        raise Conflict(
-            f"Someone else has just acted on this transfer (it is now "
-            f"'{current.get_state_display()}'). Reload the page to see what changed."
-        )
-    return Transfer.objects.select_related("from_team", "to_team").get(pk=transfer.pk)
+    moved = transition(transfer, from_states, to_state, noun="transfer", **changes)
+    return Transfer.objects.select_related("from_team", "to_team").get(pk=moved.pk)
 
 
 def _audit(

@@ -487,3 +487,32 @@ def test_x02_the_receiving_team_sees_the_case_only_while_it_is_offered(staff: St
     assert case not in cases_visible_to(staff.lac_worker)
     with pytest.raises(Conflict, match="already been decided"):
         transfer_decide(actor=staff.lac_manager2, transfer=transfer, accept=True)
+
+
+def test_r004_03_overrides_are_reportable_to_managers_who_can_see_the_case(
+    staff: Staff,
+    make_staff: Callable[..., User],
+    make_team: Callable[..., Team],
+) -> None:
+    """R004-03: a manager's choice of a team other than the recommended one is listed with
+    the rule and the reason; a transfer that followed the recommendation is not; someone
+    without need to know sees neither."""
+    from casework.transfers.selectors import routing_overrides
+
+    case = _looked_after_child(staff)
+    transfer_request(
+        actor=staff.sgcp_manager,
+        case=case,
+        to_team=staff.ai,
+        rationale="Supervision order",
+        trigger="care_order_made",
+        override_reason="The court made a supervision order",
+    )
+    senior = make_staff(
+        "hos", make_team("csm", TeamFunction.OTHER, holds_cases=False), Role.HEAD_OF_SERVICE
+    )
+    rows = list(routing_overrides(senior))
+    assert [
+        (t.recommended_team, t.to_team, t.recommendation_rule, t.override_reason) for t in rows
+    ] == [(staff.lac, staff.ai, "care-order", "The court made a supervision order")]
+    assert list(routing_overrides(staff.iro)) == []

@@ -57,7 +57,7 @@ from casework.policy.evaluate import (
     due_date,
     evaluate_gate,
     form_fields,
-    notifications_for,
+    notifications_matching,
 )
 from casework.policy.loader import PolicyPack, load_pack
 from casework.policy.models import PackPurpose
@@ -237,7 +237,8 @@ def _emit(ctx: ClosureContext, actor: User | None, event: str, on: dt.date) -> N
                 requirement=task.requirement or "",
                 kind="task",
             )
-    for note in notifications_for(pack, event, ctx.evaluation):
+    notes = [*pack.spec.notifications, *(closure_spec.notifications if closure_spec else [])]
+    for note in notifications_matching(pack, notes, event, ctx.evaluation):
         notify_role(
             key=f"closure:{ctx.closure.pk}:{event}:{note.role}",
             case=ctx.case,

@@ -214,29 +214,43 @@ def form_fields(
     return states
 
 
+def notifications_matching(
+    pack: PolicyPack,
+    notes: list[Notification],
+    event: str,
+    context: EvaluationContext,
+    conditions: tuple[str, ...] = (),
+) -> list[Notification]:
+    """Those of `notes` for `event` whose own `when`, and every one of `conditions` (e.g.
+    the `when` of the protocol they sit in), hold."""
+    return [
+        note
+        for note in notes
+        if note.event == event
+        and all(pack.condition(c).evaluate(context).holds for c in (*conditions, note.when))
+    ]
+
+
 def notifications_for(
     pack: PolicyPack, event: str, context: EvaluationContext
 ) -> list[Notification]:
+    """Every notification anywhere in the pack for `event` (a workflow uses
+    `notifications_matching` on the sections that apply to it)."""
     spec = pack.spec
-    # Each notification with the conditions it depends on: its own `when`, and for one
-    # inside a protocol or pathway, that protocol's or pathway's `when` too.
-    candidates: list[tuple[Notification, tuple[str, ...]]] = [
-        (note, ()) for note in spec.notifications
-    ]
+    found = notifications_matching(pack, list(spec.notifications), event, context)
     if spec.closure:
-        candidates += [(note, ()) for note in spec.closure.notifications]
+        found += notifications_matching(pack, list(spec.closure.notifications), event, context)
     if spec.transfer:
-        candidates += [(note, ()) for note in spec.transfer.notifications]
+        found += notifications_matching(pack, list(spec.transfer.notifications), event, context)
         for protocol in spec.transfer.protocols:
-            candidates += [(note, (protocol.when,)) for note in protocol.notifications]
+            found += notifications_matching(
+                pack, list(protocol.notifications), event, context, (protocol.when,)
+            )
         for pathway in spec.transfer.pathways:
-            candidates += [(note, (pathway.when,)) for note in pathway.notifications]
-    return [
-        note
-        for note, outer in candidates
-        if note.event == event
-        and all(pack.condition(c).evaluate(context).holds for c in (*outer, note.when))
-    ]
+            found += notifications_matching(
+                pack, list(pathway.notifications), event, context, (pathway.when,)
+            )
+    return found
 
 
 @dataclass(frozen=True)

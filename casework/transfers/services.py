@@ -42,7 +42,7 @@ from casework.policy.evaluate import (
     due_date,
     evaluate_gate,
     form_fields,
-    notifications_for,
+    notifications_matching,
     route,
 )
 from casework.policy.loader import PolicyPack, load_pack
@@ -198,11 +198,14 @@ def _emit(ctx: TransferContext, event: str, on: dt.date) -> None:
                 requirement=task.requirement or "",
                 team=team,
             )
-    for note in notifications_for(ctx.pack, event, ctx.evaluation):
-        in_protocol = protocol is not None and note in protocol.notifications
-        in_other = note not in spec.notifications and not in_protocol
-        if in_other:
-            continue  # a notification of another protocol or pathway
+    notes = notifications_matching(
+        ctx.pack, [*ctx.pack.spec.notifications, *spec.notifications], event, ctx.evaluation
+    )
+    if protocol is not None:
+        notes += notifications_matching(
+            ctx.pack, list(protocol.notifications), event, ctx.evaluation, (protocol.when,)
+        )
+    for note in notes:
         notify_role(
             key=_key(ctx.transfer, f"{event}:{note.role}"),
             case=ctx.case,
@@ -371,8 +374,8 @@ def transfer_discuss(
     agreed = agreed_transfer_date or deadline
     if agreed and deadline and agreed > deadline:
         raise InvalidInput(
-            f"The procedure says the case moves within {protocol.transfer_within.working_days}"  # type: ignore[union-attr]
-            f" working days, by {deadline:%d %B %Y}: agree a date on or before then.",
+            f"The procedure says the case moves by {deadline:%d %B %Y}: agree a date on or "
+            "before then.",
             field="agreed_transfer_date",
         )
     Transfer.objects.filter(pk=ctx.transfer.pk).update(

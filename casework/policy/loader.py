@@ -601,6 +601,15 @@ class _SemanticChecker:
                 self._notification(f"{path}.notifications[{n_index}]", note)
             for t_index, task in enumerate(pathway.tasks):
                 self._task(f"{path}.tasks[{t_index}]({task.id})", task, set())
+            codes = (
+                {r.national_code for r in self.spec.closure.reasons} if self.spec.closure else set()
+            )
+            if pathway.closes_case_with and codes and pathway.closes_case_with not in codes:
+                self.problem(
+                    f"{path}.closes_case_with",
+                    f"names closure code '{pathway.closes_case_with}', which no reason uses",
+                    f"one of {', '.join(sorted(codes))}",
+                )
         for index, task in enumerate(transfer.tasks):
             self._task(f"transfer.tasks[{index}]({task.id})", task, set())
         for index, note in enumerate(transfer.notifications):

@@ -328,8 +328,31 @@ class Pathway(Strict):
     closes_case_with: str | None = Field(
         default=None, description="The national closure code used if the pathway closes."
     )
+    closes_on: list[Slug] = Field(
+        default_factory=list,
+        description="The outcomes after which the case closes (through the closure workflow, "
+        "with closes_case_with).",
+    )
     notifications: list[Notification] = Field(default_factory=list)
     tasks: list[Task] = Field(default_factory=list)
+    enters_register: Literal["out_of_area_placements"] | None = Field(
+        default=None,
+        description="A register the request is entered in, e.g. the duty fostering register "
+        "of looked-after children placed in other authorities' areas.",
+    )
+    letter: str | None = Field(
+        default=None,
+        description="The heading of a notification letter (PDF) made from the request's form.",
+    )
+
+    @model_validator(mode="after")
+    def _closing(self) -> Pathway:
+        if bool(self.closes_case_with) != bool(self.closes_on):
+            raise ValueError("give closes_case_with and closes_on together")
+        unknown = sorted(set(self.closes_on) - set(self.outcomes))
+        if unknown:
+            raise ValueError(f"closes_on names outcomes not listed: {', '.join(unknown)}")
+        return self
 
 
 class Closure(Strict):

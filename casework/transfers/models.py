@@ -156,3 +156,31 @@ class PathwayRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pathway_id} for {self.case}"
+
+
+class OutOfAreaPlacement(models.Model):
+    """The duty fostering register: looked-after children placed in another authority's
+    area, each with the notification sent to that authority (R004-10)."""
+
+    request = models.OneToOneField(
+        PathwayRequest, on_delete=models.PROTECT, related_name="placement_entry"
+    )
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="out_of_area_placements"
+    )
+    host_authority = models.CharField(max_length=200)
+    placed_on = models.DateField()
+    placement_type = models.CharField(max_length=60)
+    placement_address = models.TextField()
+    host_contact = models.CharField(max_length=300)
+    notification_sent_on = models.DateField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-placed_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.case} placed in {self.host_authority} on {self.placed_on:%d %B %Y}"

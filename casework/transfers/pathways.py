@@ -21,16 +21,26 @@ from casework.accounts.models import User
 from casework.audit.models import AuditCategory
 from casework.audit.services import audit_record
 from casework.cases.models import Case, CaseStatus
+from casework.closure.models import Closure
+from casework.closure.services import closure_propose
 from casework.core.errors import Conflict, InvalidInput, NotPermitted, Problem
 from casework.core.transitions import transition
 from casework.organisation.models import Membership, Role, Team
 from casework.policy.caseview import build_case_view
 from casework.policy.conditions import EvaluationContext
-from casework.policy.evaluate import due_date, evaluate_gate, form_fields
+from casework.policy.evaluate import (
+    FieldState,
+    due_date,
+    evaluate_gate,
+    form_fields,
+    notifications_matching,
+)
 from casework.policy.loader import PolicyPack
+from casework.policy.models import PackPurpose
 from casework.policy.schema import Pathway
+from casework.policy.services import bound_pack
 from casework.tasks.services import notify_role, task_schedule, tasks_complete_by_key
-from casework.transfers.models import PathwayRequest, PathwayState
+from casework.transfers.models import OutOfAreaPlacement, PathwayRequest, PathwayState
 from casework.transfers.services import TransferBlocked, holds_role_in_team, transfer_pack
 
 
@@ -53,6 +63,75 @@ def _receiving_team(
     if not code:
         return None
     return Team.objects.filter(authority=case.responsible_team.authority, code=code).first()
+
+
+# What a request emits, by kind: the request itself, and for a move out of the area the
+# move (the team learns of it when it asks; the form may give the actual date).
+REQUEST_EVENTS = {
+    "step_down": ["step_down.requested"],
+    "escalation": ["escalation.requested"],
+    "transfer_in": ["transfer.requested"],
+    "transfer_out": ["transfer.requested", "case.moved_out_of_area", "case.placed_out_of_area"],
+}
+MOVE_DATE_FIELDS = ("moved_on", "placed_on")
+
+
+def _emit(
+    pack: PolicyPack,
+    pathway: Pathway,
+    request: PathwayRequest,
+    case: Case,
+    evaluation: EvaluationContext,
+    event: str,
+    on: dt.date,
+) -> None:
+    """Schedule the pathway's tasks that run from `event` and send its notifications."""
+    calendar = case.responsible_team.authority.calendar()
+    for task in pathway.tasks:
+        if task.due.from_ == event:
+            task_schedule(
+                key=f"pathway:{request.pk}:{task.id}",
+                case=case,
+                title=task.label,
+                role=task.role,
+                due_on=due_date(task.due, on, calendar),
+                due_rule=f"from {event} ({pack.id})",
+                requirement=task.requirement or "",
+            )
+    for note in notifications_matching(pack, list(pathway.notifications), event, evaluation):
+        notify_role(
+            key=f"pathway:{request.pk}:{event}:{note.role}",
+            case=case,
+            role=note.role,
+            event=event,
+            message=note.message,
+            requirement=note.requirement or "",
+        )
+
+
+def _answer_problems(states: list[FieldState], answers: dict[str, Any]) -> list[Problem]:
+    problems = []
+    for state in states:
+        value = answers.get(state.field.id)
+        if not state.shown:
+            continue
+        if state.field.required and value in (None, ""):
+            problems.append(Problem(state.field.id, f"Answer '{state.field.label}'."))
+        elif state.field.type == "date" and value not in (None, ""):
+            try:
+                dt.date.fromisoformat(str(value))
+            except ValueError:
+                problems.append(
+                    Problem(state.field.id, f"Enter a real date for '{state.field.label}'.")
+                )
+    return problems
+
+
+def _move_date(answers: dict[str, Any], default: dt.date) -> dt.date:
+    for name in MOVE_DATE_FIELDS:
+        if answers.get(name):
+            return dt.date.fromisoformat(str(answers[name]))
+    return default
 
 
 @transaction.atomic
@@ -83,9 +162,7 @@ def pathway_request(
     if not (applies.holds or applies.error):
         problems.append(Problem("pathway_id", f"'{pathway.label}' does not fit this case."))
     if pathway.form:
-        for state in form_fields(pack, pathway.form, evaluation, answers):
-            if state.shown and state.field.required and answers.get(state.field.id) in (None, ""):
-                problems.append(Problem(state.field.id, f"Answer '{state.field.label}'."))
+        problems += _answer_problems(form_fields(pack, pathway.form, evaluation, answers), answers)
     today = timezone.localdate()
     if pathway.meeting_notice:
         earliest = due_date(
@@ -135,6 +212,17 @@ def pathway_request(
         person=case.subject,
         summary=f"{pathway.label}: requested" + (f" to {to_team.name}" if to_team else ""),
     )
+    if pathway.enters_register == "out_of_area_placements":
+        OutOfAreaPlacement.objects.create(
+            request=request,
+            case=case,
+            host_authority=str(answers.get("host_authority", "")).strip(),
+            placed_on=_move_date(answers, today),
+            placement_type=str(answers.get("placement_type", "")),
+            placement_address=str(answers.get("placement_address", "")).strip(),
+            host_contact=str(answers.get("host_contact", "")).strip(),
+            recorded_by=actor,
+        )
     task_schedule(
         key=f"pathway:{request.pk}:decide",
         case=case,
@@ -144,19 +232,9 @@ def pathway_request(
         team=to_team,
         requirement=(pathway.requirement or [""])[0],
     )
-    event = {"step_down": "step_down.requested", "escalation": "escalation.requested"}.get(
-        pathway.kind, "transfer.requested"
-    )
-    for note in pathway.notifications:
-        if note.event == event and pack.condition(note.when).evaluate(evaluation).holds:
-            notify_role(
-                key=f"pathway:{request.pk}:{event}:{note.role}",
-                case=case,
-                role=note.role,
-                event=event,
-                message=note.message,
-                requirement=note.requirement or "",
-            )
+    for event in REQUEST_EVENTS[pathway.kind]:
+        on = _move_date(answers, today) if event.startswith("case.") else today
+        _emit(pack, pathway, request, case, evaluation, event, on)
     return request
 
 
@@ -211,4 +289,63 @@ def pathway_decide(
         reason=rationale.strip(),
     )
     tasks_complete_by_key(actor=actor, keys=[f"pathway:{decided.pk}:decide"])
+    evaluation = EvaluationContext(build_case_view(case))
+    _emit(pack, pathway, decided, case, evaluation, f"{pathway.kind}.decided", decided_on(decided))
+    if pathway.enters_register:
+        OutOfAreaPlacement.objects.filter(request=decided).update(
+            notification_sent_on=decided.decided_on
+        )
+    if outcome in pathway.closes_on:
+        # A step-down or a move away is an ending (R003-08): the holding team closes the case
+        # through the closure workflow, with the pathway's national code.
+        task_schedule(
+            key=f"pathway:{decided.pk}:close",
+            case=case,
+            title=f"Close the case: {pathway.label} ({pathway.closes_case_with})",
+            role=Role.SOCIAL_WORKER,
+            due_on=decided_on(decided),
+            team=case.responsible_team,
+            requirement="R003-08",
+        )
     return decided
+
+
+def decided_on(request: PathwayRequest) -> dt.date:
+    assert request.decided_on is not None  # noqa: S101 - set by the decision
+    return request.decided_on
+
+
+def closure_reason_for(case: Case, national_code: str) -> str:
+    """The bound closure procedure's reason that carries `national_code`."""
+    pack = bound_pack(case.responsible_team.authority, case.service_area, PackPurpose.CLOSURE)
+    reasons = pack.spec.closure.reasons if pack and pack.spec.closure else []
+    reason = next((r for r in reasons if r.national_code == national_code), None)
+    if reason is None:
+        raise InvalidInput(
+            f"The closure procedure in use has no reason with the code {national_code}. Ask an "
+            "administrator to check the policy packs."
+        )
+    return reason.id
+
+
+@transaction.atomic
+def pathway_close_case(*, actor: User, request: PathwayRequest) -> Closure:
+    """After a decision that ends the case (a step-down accepted, a family referred to its new
+    authority), propose closure with the pathway's national code; the closure then follows
+    its own procedure (summary, signatures, authorisation)."""
+    current = PathwayRequest.objects.get(pk=request.pk)
+    case = case_for(actor, current.case_id)
+    pack = transfer_pack(case)
+    pathway = _pathway(pack, current.pathway_id)
+    if current.state != PathwayState.DECIDED or current.outcome not in pathway.closes_on:
+        raise InvalidInput(f"'{pathway.label}' has not been decided in a way that closes the case.")
+    assert pathway.closes_case_with is not None  # noqa: S101 - the schema pairs them
+    closure = closure_propose(
+        actor=actor,
+        case=case,
+        reason_id=closure_reason_for(case, pathway.closes_case_with),
+        note=f"{pathway.label}: {current.outcome.replace('-', ' ')} on "
+        f"{decided_on(current):%d %B %Y}. {current.rationale}",
+    )
+    tasks_complete_by_key(actor=actor, keys=[f"pathway:{current.pk}:close"])
+    return closure

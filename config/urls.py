@@ -23,4 +23,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("casework.cases.urls")),
     path("", include("casework.closure.urls")),
+    path("", include("casework.transfers.urls")),
 ]

@@ -10,6 +10,8 @@ from casework.cases.selectors import case_page, my_open_cases, team_open_cases
 from casework.closure.selectors import closure_readiness
 from casework.core.errors import NotFound
 from casework.organisation.models import Membership
+from casework.transfers.models import ACTIVE_TRANSFER_STATES, Transfer
+from casework.transfers.rereferral import coming_back
 
 
 def _user(request: HttpRequest) -> User:
@@ -53,5 +55,15 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return render(
         request,
         "cases/case_detail.html",
-        {"page": page, "case": page.case, "readiness": readiness},
+        {
+            "page": page,
+            "case": page.case,
+            "readiness": readiness,
+            "active_transfer": Transfer.objects.filter(
+                case=page.case, state__in=ACTIVE_TRANSFER_STATES
+            )
+            .select_related("to_team")
+            .first(),
+            "returning": coming_back(_user(request), page.case),
+        },
     )

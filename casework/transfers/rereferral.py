@@ -20,6 +20,7 @@ from casework.core.errors import InvalidInput, Problem
 from casework.policy.caseview import build_case_view
 from casework.policy.conditions import EvaluationContext
 from casework.policy.evaluate import form_fields
+from casework.policy.loader import PolicyPack
 from casework.policy.models import PackPurpose
 from casework.policy.services import bound_pack
 from casework.transfers.models import ReReferralReview
@@ -75,6 +76,12 @@ def coming_back(actor: User, case: Case) -> ComingBack | None:
     return ComingBack(previous, summary, within)
 
 
+def review_pack(case: Case) -> PolicyPack | None:
+    """The bound closure procedure, if it has a re-referral review form."""
+    pack = bound_pack(case.responsible_team.authority, case.service_area, PackPurpose.CLOSURE)
+    return pack if pack is not None and REVIEW_FORM in pack.spec.forms else None
+
+
 @transaction.atomic
 def re_referral_review_record(
     *, actor: User, case: Case, answers: dict[str, Any]
@@ -85,8 +92,8 @@ def re_referral_review_record(
     back = coming_back(actor, case)
     if back is None:
         raise InvalidInput("This child has no earlier closed case to compare with.")
-    pack = bound_pack(case.responsible_team.authority, case.service_area, PackPurpose.CLOSURE)
-    if pack is None or REVIEW_FORM not in pack.spec.forms:
+    pack = review_pack(case)
+    if pack is None:
         raise InvalidInput(
             "The closure procedure in use has no re-referral review form. Ask an administrator."
         )

@@ -47,6 +47,7 @@ run: demo static
 
 lint: dev-deps
 	@$(UV) run --locked ruff check .
+	@$(UV) run --locked ruff format --check .
 
 types: dev-deps
 	@$(UV) run --locked mypy .

@@ -31,6 +31,7 @@ WHITENOISE_USE_FINDERS = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.environ.get(
-            "TEST_SQLITE_FILE", str(VAR_DIR / f"test-{os.getpid()}.sqlite3")  # noqa: F405
+            "TEST_SQLITE_FILE",
+            str(VAR_DIR / f"test-{os.getpid()}.sqlite3"),  # noqa: F405
         )
     }

@@ -45,6 +45,7 @@ from casework.closure.models import (
     SignedDocument,
     StepRecord,
 )
+from casework.core.dates import long_date
 from casework.core.errors import Conflict, InvalidInput, NotPermitted, Problem
 from casework.core.transitions import transition
 from casework.organisation.models import Membership, Role
@@ -975,7 +976,7 @@ def _freeze_for_authorisation(ctx: ClosureContext, actor: User, role: str) -> No
             answer = answers.get((checklist_id, item.id))
             if answer is not None:
                 when = (
-                    f" (record dated {answer.evidence_date:%d %B %Y})"
+                    f" (record dated {long_date(answer.evidence_date)})"
                     if answer.evidence_date
                     else ""
                 )

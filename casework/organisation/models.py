@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from casework.core.calendar import NATIONS, WorkingDayCalendar
+from casework.core.dates import long_date
 
 
 class ServiceArea(models.TextChoices):
@@ -87,7 +88,7 @@ class ClosureDay(models.Model):
         ordering = ["day"]
 
     def __str__(self) -> str:
-        return f"{self.day:%d %B %Y}: {self.reason}"
+        return f"{long_date(self.day)}: {self.reason}"
 
 
 class TeamFunction(models.TextChoices):

@@ -13,6 +13,7 @@ from casework.accounts.models import User
 from casework.audit.models import AuditCategory
 from casework.audit.services import audit_record, changes_between, snapshot
 from casework.core.codes import Ethnicity, Sex
+from casework.core.dates import long_date
 from casework.core.errors import InvalidInput, NotPermitted, ProblemCollector
 from casework.core.identifiers import nhs_number_problem, upn_problem
 from casework.organisation.models import Membership
@@ -230,7 +231,7 @@ def person_move_in(
     if current and started_on < current.started_on:
         problems.add(
             "started_on",
-            f"The person moved to their current address on {current.started_on:%d %B %Y}: "
+            f"The person moved to their current address on {long_date(current.started_on)}: "
             "a new address must start on or after that date.",
         )
     problems.raise_if_any()

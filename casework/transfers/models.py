@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from casework.core.dates import long_date
 from casework.organisation.models import Team
 
 
@@ -183,4 +184,4 @@ class OutOfAreaPlacement(models.Model):
         ordering = ["-placed_on", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.case} placed in {self.host_authority} on {self.placed_on:%d %B %Y}"
+        return f"{self.case} placed in {self.host_authority} on {long_date(self.placed_on)}"

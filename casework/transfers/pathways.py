@@ -23,6 +23,7 @@ from casework.audit.services import audit_record
 from casework.cases.models import Case, CaseStatus
 from casework.closure.models import Closure
 from casework.closure.services import closure_propose
+from casework.core.dates import long_date
 from casework.core.errors import Conflict, InvalidInput, NotPermitted, Problem
 from casework.core.transitions import transition
 from casework.organisation.models import Membership, Role, Team
@@ -175,7 +176,7 @@ def pathway_request(
                 Problem(
                     "meeting_on",
                     f"The meeting needs {pathway.meeting_notice.working_days} working days' "
-                    f"notice: book it on or after {earliest:%d %B %Y}.",
+                    f"notice: book it on or after {long_date(earliest)}.",
                 )
             )
     if problems:
@@ -345,7 +346,7 @@ def pathway_close_case(*, actor: User, request: PathwayRequest) -> Closure:
         case=case,
         reason_id=closure_reason_for(case, pathway.closes_case_with),
         note=f"{pathway.label}: {current.outcome.replace('-', ' ')} on "
-        f"{decided_on(current):%d %B %Y}. {current.rationale}",
+        f"{long_date(decided_on(current))}. {current.rationale}",
     )
     tasks_complete_by_key(actor=actor, keys=[f"pathway:{current.pk}:close"])
     return closure

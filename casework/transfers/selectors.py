@@ -12,6 +12,7 @@ from django.urls import reverse
 from casework.access.policy import case_for, cases_visible_to, holds_role_for_case
 from casework.accounts.models import User
 from casework.cases.models import Case, CaseStatus
+from casework.core.dates import long_date
 from casework.core.errors import NotFound
 from casework.organisation.models import Membership, Role, Team
 from casework.policy.caseview import build_case_view
@@ -168,7 +169,7 @@ class TransferPage:
                 "Ask to transfer, with the rationale",
                 "Sending worker",
                 "Completed",
-                detail=f"{t.requested_by.display_name}, {t.requested_on:%d %B %Y}",
+                detail=f"{t.requested_by.display_name}, {long_date(t.requested_on)}",
             )
         ]
         if protocol and protocol.transfer_within:
@@ -178,8 +179,8 @@ class TransferPage:
                     "Sending team manager",
                     "Completed" if t.discussed_on else ("To do" if requested else "Not needed"),
                     self.url("transfer-discuss") if self.active else "",
-                    f"Discussed {t.discussed_on:%d %B %Y}; "
-                    f"moves by {t.agreed_transfer_date:%d %B %Y}"
+                    f"Discussed {long_date(t.discussed_on)}; "
+                    f"moves by {long_date(t.agreed_transfer_date)}"
                     if t.discussed_on and t.agreed_transfer_date
                     else "Starts the procedure's clock",
                 )
@@ -210,7 +211,7 @@ class TransferPage:
                 if t.authorised_on
                 else ("To do" if requested and ready else "Cannot start yet"),
                 self.url("transfer-authorise") if requested and ready else "",
-                f"{t.authorised_by.display_name}, {t.authorised_on:%d %B %Y}"
+                f"{t.authorised_by.display_name}, {long_date(t.authorised_on)}"
                 if t.authorised_by and t.authorised_on
                 else "",
             )
@@ -227,7 +228,7 @@ class TransferPage:
                 (
                     f"Declined: {t.decline_reason}"
                     if t.state == TransferState.DECLINED
-                    else f"Accepted {t.decided_on:%d %B %Y}"
+                    else f"Accepted {long_date(t.decided_on)}"
                 )
                 if t.decided_on
                 else "",

@@ -30,6 +30,7 @@ from casework.accounts.models import User
 from casework.audit.models import AuditCategory
 from casework.audit.services import audit_record
 from casework.cases.models import Allocation, Case, CaseStatus
+from casework.core.dates import long_date
 from casework.core.errors import Conflict, InvalidInput, NotPermitted, Problem
 from casework.core.transitions import transition
 from casework.organisation.models import Membership, Role, Team
@@ -374,7 +375,7 @@ def transfer_discuss(
     agreed = agreed_transfer_date or deadline
     if agreed and deadline and agreed > deadline:
         raise InvalidInput(
-            f"The procedure says the case moves by {deadline:%d %B %Y}: agree a date on or "
+            f"The procedure says the case moves by {long_date(deadline)}: agree a date on or "
             "before then.",
             field="agreed_transfer_date",
         )
@@ -397,7 +398,7 @@ def transfer_discuss(
         ctx,
         actor,
         "transfer.discussed",
-        f"Transfer discussed; agreed date {agreed:%d %B %Y}" if agreed else "Transfer discussed",
+        f"Transfer discussed; agreed date {long_date(agreed)}" if agreed else "Transfer discussed",
     )
     _emit(ctx, "transfer.discussed", discussed_on)
     return ctx.transfer
@@ -629,7 +630,7 @@ def transfer_complete(*, actor: User, transfer: Transfer) -> Transfer:
     if protocol and protocol.transfer_point == "agreed_date":
         agreed = ctx.transfer.agreed_transfer_date
         if agreed is None or today < agreed:
-            when = f"on {agreed:%d %B %Y}" if agreed else "once the date is agreed"
+            when = f"on {long_date(agreed)}" if agreed else "once the date is agreed"
             raise InvalidInput(f"The case moves on the agreed date: {when}.")
     if protocol and protocol.transfer_point == "meeting":
         held = any(

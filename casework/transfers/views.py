@@ -233,6 +233,7 @@ def request_transfer(request: HttpRequest, case_id: int) -> HttpResponse:
         page,
         {
             "form": form,
+            "title": "Ask to transfer the case",
             "recommendation": recommendation,
             "recommended": recommended,
             "triggers": _triggers(page),

@@ -277,3 +277,59 @@ def test_a_pack_that_closes_on_an_unknown_outcome_or_code_is_refused(tmp_path: P
 
 def _pdf_file(content: bytes) -> io.BytesIO:
     return io.BytesIO(content)
+
+
+def test_r004_09_a_cin_case_moving_in_is_accepted_only_with_its_four_documents(
+    staff: dict[str, User], make_team: Callable[..., Team], make_staff: Callable[..., User]
+) -> None:
+    """R004-09: SGCP opens the case sent by another authority and asks to accept it; until
+    the assessment, CiN plan, chronology and genogram are on file the request is refused
+    with what is missing; then the SGCP manager accepts it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from casework.cases.services import document_upload
+    from casework.transfers.services import TransferBlocked
+
+    sgcp = make_team("sgcp", TeamFunction.SAFEGUARDING_CARE_PLANNING)
+    worker = make_staff("sgcpworker", sgcp)
+    manager = make_staff("sgcpmanager", sgcp, Role.TEAM_MANAGER)
+    case = _child(worker, sgcp, "Morgan")
+    with pytest.raises(TransferBlocked, match="a single assessment, a CiN plan, a chronology"):
+        pathway_request(actor=worker, case=case, pathway_id="transfer-in-cin", answers={})
+    for kind in ("assessment", "plan", "chronology", "genogram"):
+        document_upload(
+            actor=worker,
+            case=case,
+            kind=kind,
+            title=f"From the previous authority: {kind}",
+            upload=SimpleUploadedFile(f"{kind}.pdf", b"%PDF-1.4 x", content_type="application/pdf"),
+        )
+    request = pathway_request(actor=worker, case=case, pathway_id="transfer-in-cin", answers={})
+    assert request.to_team == sgcp
+    decided = pathway_decide(
+        actor=manager, request=request, outcome="accepted", rationale="Documents received"
+    )
+    assert decided.outcome == "accepted"
+
+
+def test_r004_09_a_cp_case_moving_in_tells_the_safeguarding_unit(
+    staff: dict[str, User], make_team: Callable[..., Team], make_staff: Callable[..., User]
+) -> None:
+    """R004-09: a child on a CP plan moving in: the request notifies the Safeguarding Unit's
+    administrator, who alerts the SGCP team manager."""
+    sgcp = make_team("sgcp", TeamFunction.SAFEGUARDING_CARE_PLANNING)
+    unit = make_team("su", TeamFunction.SAFEGUARDING_UNIT, holds_cases=False)
+    admin = make_staff("suadmin", unit, Role.SAFEGUARDING_UNIT_ADMIN)
+    worker = make_staff("sgcpworker", sgcp)
+    case = _child(worker, sgcp, "Rowan")
+    plan_start(
+        actor=worker,
+        case=case,
+        kind="cp",
+        started_on=timezone.localdate() - dt.timedelta(days=3),
+        category="PHY",
+    )
+    pathway_request(actor=worker, case=case, pathway_id="transfer-in-cp", answers={})
+    note = Notification.objects.get(recipient=admin, case=case)
+    assert note.event == "transfer.requested"
+    assert "Alert the SGCP team manager" in note.message

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.contrib.auth.hashers import make_password
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 from faker import Faker
@@ -66,6 +67,14 @@ from casework.people import services as people
 from casework.people.models import Address, ContactRole, Person, RelationshipKind
 from casework.policy.models import PackPurpose
 from casework.policy.services import pack_bind
+from casework.transfers.pathways import pathway_request
+from casework.transfers.services import (
+    transfer_audit_record,
+    transfer_authorise,
+    transfer_discuss,
+    transfer_request,
+    transfer_summary_submit,
+)
 
 SEED = 2026
 AUTHORITY_NAME = "Northmoor Borough Council"
@@ -2395,6 +2404,140 @@ def closures_in_progress(demo: Demo) -> None:
                 break
 
 
+def _team_member(team_code: str, role: str) -> User | None:
+    membership = (
+        Membership.objects.current()
+        .filter(team__code=team_code, role=role)
+        .select_related("user")
+        .order_by("id")
+        .first()
+    )
+    return membership.user if membership else None
+
+
+def transfers_in_progress(demo: Demo) -> None:
+    """Transfers and a step-down under way, so the transfer queues have something in them:
+    an SGCP child just made subject to a care order, offered to the Looked After Children
+    team (genogram, summary, audit and authorisation done, waiting for LAC's manager), and
+    an A&I child whose assessment is done asked of the Early Help duty manager. Best effort:
+    a case its procedure does not allow yet is left for a worker."""
+    lac = demo.teams.get("lac")
+    if lac is not None:
+        _offer_to_lac(demo, lac)
+    _step_down_to_early_help(demo)
+
+
+def _offer_to_lac(demo: Demo, lac: Team) -> None:
+    looked_after = (
+        Case.objects.filter(
+            responsible_team__code="sgcp", status="open", allocated_worker__isnull=False
+        )
+        .select_related("allocated_worker", "responsible_team")
+        .distinct()
+        .order_by("id")
+    )
+    for case in looked_after:
+        worker = case.allocated_worker
+        manager = _team_member(case.responsible_team.code, Role.TEAM_MANAGER)
+        assert worker is not None  # noqa: S101 - filtered above
+        if manager is None:
+            continue
+        try:
+            with transaction.atomic():
+                # The court has just made a care order: the child is looked after.
+                cases.plan_start(
+                    actor=worker,
+                    case=case,
+                    kind=PlanKind.LOOKED_AFTER,
+                    started_on=demo.working_day(demo.today - dt.timedelta(days=3)),
+                    legal_status=LegalStatus.C2,
+                    summary="Care order made; placed with local authority foster carers.",
+                )
+                cases.document_upload(
+                    actor=worker,
+                    case=case,
+                    kind="genogram",
+                    title="Genogram, drawn for the transfer",
+                    upload=SimpleUploadedFile(
+                        "genogram.txt",
+                        f"Genogram of {case.subject.full_name}'s family, drawn with the family "
+                        f"on {demo.today:%Y-%m-%d}.\n".encode(),
+                        content_type="text/plain",
+                    ),
+                )
+                transfer = transfer_request(
+                    actor=worker,
+                    case=case,
+                    to_team=lac,
+                    rationale="Care order made at the end of proceedings.",
+                    trigger="care_order_made",
+                    request_details={
+                        "next_care_team_meeting": (demo.today + dt.timedelta(days=9)).isoformat()
+                    },
+                )
+                transfer_summary_submit(
+                    actor=worker,
+                    transfer=transfer,
+                    answers={
+                        "rationale": "Care order made; the LAC team will hold the care plan.",
+                        "outstanding": "Life story work; contact arrangements with siblings.",
+                        "transition_point": "The agreed date, after the care team meeting.",
+                    },
+                )
+                transfer_discuss(
+                    actor=manager,
+                    transfer=transfer,
+                    discussed_on=demo.today,
+                )
+                transfer_audit_record(
+                    actor=manager,
+                    transfer=transfer,
+                    answers={
+                        item: {"answer": "yes", "note": "Checked in supervision"}
+                        for item in ("chronology", "recording", "relationships", "genogram")
+                    },
+                )
+                transfer_authorise(actor=manager, transfer=transfer)
+        except ServiceError:
+            continue  # not ready under the procedure: try the next child
+        break
+
+
+def _step_down_to_early_help(demo: Demo) -> None:
+    assessed = (
+        Case.objects.filter(
+            responsible_team__code="ai",
+            status="open",
+            assessments__kind="single",
+            assessments__completed_on__isnull=False,
+            allocated_worker__isnull=False,
+        )
+        .select_related("allocated_worker", "responsible_team__authority")
+        .distinct()
+        .order_by("id")
+    )
+    for case in assessed:
+        worker = case.allocated_worker
+        assert worker is not None  # noqa: S101 - filtered above
+        meeting = case.responsible_team.authority.calendar().add_working_days(demo.today, 6)
+        try:
+            with transaction.atomic():
+                pathway_request(
+                    actor=worker,
+                    case=case,
+                    pathway_id="step-down-full-assessment",
+                    answers={
+                        "meeting_date": meeting.isoformat(),
+                        "plan_for_early_help": "Parenting support and school attendance plan.",
+                        "consent": True,
+                    },
+                    meeting_on=meeting,
+                )
+        except ServiceError:
+            continue
+        break
+
+
 def load_demo(staff_password: str) -> LoadSummary | None:
     """Load the demo authority in one transaction; None (and nothing written) if any
     authority already exists."""
@@ -2410,6 +2553,7 @@ def load_demo(staff_password: str) -> LoadSummary | None:
             for n in range(scenario.count):
                 scenario.build(demo, n)
         closures_in_progress(demo)
+        transfers_in_progress(demo)
     return LoadSummary(
         seconds=time.monotonic() - started,
         people=Person.objects.count(),

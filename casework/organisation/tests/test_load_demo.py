@@ -345,3 +345,19 @@ def test_demo_has_closures_under_way_in_each_service(demo: str) -> None:
     for area, pack in (("children", "003-ending-interventions"), ("adults", "002-adults-closure")):
         closures = Closure.objects.filter(case__service_area=area)
         assert closures.filter(state=ClosureState.PROPOSED, pack_id=pack).exists()
+
+
+def test_demo_has_a_transfer_and_a_step_down_waiting_for_a_decision(demo: str) -> None:
+    """The LAC manager has a care-order transfer to accept and the Early Help duty manager a
+    step-down to decide, so both queues show something on first sign-in."""
+    from casework.transfers.models import PathwayRequest, PathwayState, Transfer, TransferState
+    from casework.transfers.selectors import transfer_queue
+
+    transfer = Transfer.objects.get(state=TransferState.AUTHORISED)
+    assert transfer.from_team.code in ("sgcp", "ai")
+    assert (transfer.to_team.code, transfer.protocol_id) == ("lac", "to-looked-after")
+    lac_manager = User.objects.get(username="lac-manager")
+    assert transfer_queue(lac_manager).to_decide == [transfer]
+    step_down = PathwayRequest.objects.get(state=PathwayState.REQUESTED)
+    assert step_down.pathway_id == "step-down-full-assessment"
+    assert transfer_queue(User.objects.get(username="eh-duty-manager")).requests == [step_down]

@@ -12,6 +12,7 @@ from django.urls import reverse
 from casework.access.policy import case_for, cases_visible_to, holds_role_for_case
 from casework.accounts.models import User
 from casework.cases.models import Case, CaseStatus
+from casework.closure.forms import answer_text
 from casework.core.dates import long_date
 from casework.core.errors import NotFound
 from casework.organisation.models import Membership, Role, Team
@@ -130,6 +131,15 @@ class TransferPage:
         )
 
     @property
+    def can_withdraw(self) -> bool:
+        """The sending team's worker or manager (the service decides whose request)."""
+        return (
+            self.active
+            and self.transfer is not None
+            and (self.transfer.requested_by_id == self.user.pk or self.is_sending_manager)
+        )
+
+    @property
     def is_sending_manager(self) -> bool:
         return (
             self.transfer is not None
@@ -178,7 +188,7 @@ class TransferPage:
                     "Discuss the transfer with the team manager",
                     "Sending team manager",
                     "Completed" if t.discussed_on else ("To do" if requested else "Not needed"),
-                    self.url("transfer-discuss") if self.active else "",
+                    self.url("transfer-discuss") if requested else "",
                     f"Discussed {long_date(t.discussed_on)}; "
                     f"moves by {long_date(t.agreed_transfer_date)}"
                     if t.discussed_on and t.agreed_transfer_date
@@ -190,7 +200,7 @@ class TransferPage:
                 "Write the transfer summary",
                 "Sending worker",
                 "Completed" if t.summary_submitted_at else ("To do" if requested else "Not needed"),
-                self.url("transfer-summary"),
+                self.url("transfer-summary") if requested else "",
             )
         )
         rows.append(
@@ -198,7 +208,7 @@ class TransferPage:
                 "Audit the record",
                 "Sending team manager",
                 "Completed" if t.audit else ("To do" if requested else "Not needed"),
-                self.url("transfer-audit"),
+                self.url("transfer-audit") if requested else "",
                 "Chronology, recording, relationships and genogram",
             )
         )
@@ -255,6 +265,17 @@ class TransferPage:
             )
         )
         return rows
+
+    def summary_rows(self) -> list[tuple[str, str]]:
+        """The transfer summary's answers under their headings, in the form's order."""
+        if self.transfer is None or self.pack is None or self.spec is None:
+            return []
+        fields = self.pack.spec.forms[self.spec.summary_form].fields
+        return [
+            (f.label, answer_text(f, self.transfer.summary.get(f.id)))
+            for f in fields
+            if f.id in self.transfer.summary
+        ]
 
     def transfer_tasks(self) -> list[Task]:
         if self.transfer is None:

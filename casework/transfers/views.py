@@ -701,6 +701,11 @@ def re_referral(request: HttpRequest, case_id: int) -> HttpResponse:
             messages.success(request, "Re-referral review recorded")
             return redirect(reverse("case-detail", kwargs={"case_id": page.case.pk}))
     referral = page.case.referrals.order_by("-received_on", "-id").first()
+    # A return within three months of SGCP closing goes back to SGCP (R004-03): say so here,
+    # where the front door reads the last summary.
+    recommendation = (
+        transfer_recommendation(user, page.case, "re_referral") if page.spec is not None else None
+    )
     return _show(
         request,
         "transfers/re_referral.html",
@@ -709,6 +714,12 @@ def re_referral(request: HttpRequest, case_id: int) -> HttpResponse:
             "form": form,
             "back": back,
             "referral": referral,
+            "recommendation": recommendation,
+            "recommended_elsewhere": recommendation is not None
+            and recommendation.team != page.case.responsible_team.code,
+            "recommended_name": page.pack.spec.teams.get(recommendation.team, recommendation.team)
+            if recommendation and page.pack
+            else "",
             "reviews": list(
                 ReReferralReview.objects.filter(case=page.case)
                 .select_related("recorded_by")

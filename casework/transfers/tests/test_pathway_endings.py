@@ -333,3 +333,35 @@ def test_r004_09_a_cp_case_moving_in_tells_the_safeguarding_unit(
     note = Notification.objects.get(recipient=admin, case=case)
     assert note.event == "transfer.requested"
     assert "Alert the SGCP team manager" in note.message
+
+
+@time_machine.travel(dt.datetime(2026, 12, 21, 10, tzinfo=dt.UTC), tick=False)
+def test_r004_10_a_child_on_a_cp_plan_moving_is_notified_and_confirmed_in_writing(
+    staff: dict[str, User], make_team: Callable[..., Team], make_staff: Callable[..., User]
+) -> None:
+    """R004-10: a child on a CP plan moving to another area: the Safeguarding Unit's
+    designated administrator is told to notify the other authority, and the team manager
+    confirms the supervision arrangements in writing within 5 working days of the move
+    (moved Monday 21 December 2026: Christmas and the Boxing Day substitute do not count,
+    so due Wednesday 30 December)."""
+    sgcp = make_team("sgcp", TeamFunction.SAFEGUARDING_CARE_PLANNING)
+    unit = make_team("su", TeamFunction.SAFEGUARDING_UNIT, holds_cases=False)
+    admin = make_staff("suadmin", unit, Role.SAFEGUARDING_UNIT_ADMIN)
+    worker = make_staff("sgcpworker", sgcp)
+    case = _child(worker, sgcp, "Quinn")
+    plan_start(actor=worker, case=case, kind="cp", started_on=dt.date(2026, 10, 1), category="NEG")
+    request = pathway_request(
+        actor=worker,
+        case=case,
+        pathway_id="transfer-out-child-protection",
+        answers={
+            "new_authority": "Southshire Council",
+            "moved_on": "2026-12-21",
+            "needs_identified": "CP plan for neglect; core group to hand over",
+        },
+    )
+    told = Notification.objects.get(recipient=admin, case=case)
+    assert told.event == "case.moved_out_of_area"
+    assert "designated manager and administrator" in told.message
+    confirm = Task.objects.get(key=f"pathway:{request.pk}:confirm-in-writing")
+    assert (confirm.role, confirm.due_on) == (Role.TEAM_MANAGER, dt.date(2026, 12, 30))

@@ -5,13 +5,17 @@ the queue, and the queue, the register and the letter read only what the user ma
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from casework.accounts.models import User
 from casework.cases.models import Case
+from casework.organisation.models import Authority, Team
 from casework.transfers.models import Transfer, TransferState
 from casework.transfers.pathways import pathway_request
 from casework.transfers.services import transfer_authorise
@@ -25,9 +29,9 @@ from casework.transfers.tests.test_transfers import (
 __all__ = ["staff"]
 
 
-def _client(user: object) -> Client:
+def _client(user: User) -> Client:
     client = Client()
-    client.force_login(user)  # type: ignore[arg-type]
+    client.force_login(user)
     return client
 
 
@@ -79,15 +83,14 @@ def test_r004_02_a_decline_needs_a_reason_and_returns_the_manager_to_the_queue(
 
 
 def test_the_queue_reads_a_fixed_number_of_queries(
-    staff: Staff, django_assert_max_num_queries: object
+    staff: Staff, django_assert_max_num_queries: Any
 ) -> None:
     """The queue costs the same however many transfers wait on the team."""
-    for name in ("One", "Two", "Three"):
+    for _ in range(3):
         case = _looked_after_child(staff)
-        case.subject.given_name = name
         transfer_authorise(actor=staff.sgcp_manager, transfer=_requested_and_ready(staff, case))
     lac = _client(staff.lac_manager)
-    with django_assert_max_num_queries(12):  # type: ignore[operator]
+    with django_assert_max_num_queries(12):
         response = lac.get(reverse("transfer-queue"))
     assert response.content.count(b"/transfer/decision/") == 3
 
@@ -120,3 +123,48 @@ def test_r004_10_placement_letter_and_register_through_the_screens(staff: Staff)
     outsider = _client(staff.ai_manager)
     assert b"Northshire" not in outsider.get(reverse("placement-register")).content
     assert outsider.get(_url("placement-letter", case)).status_code == 404
+
+
+def test_r004_03_r003_07_the_front_door_is_told_a_return_goes_back_to_sgcp(
+    authority: Authority, make_team: Callable[..., Team], make_staff: Callable[..., User]
+) -> None:
+    """R004-03, R003-07: a family back within three months of SGCP closing the case comes in
+    through the front door; the re-referral page recommends SGCP, with its rule, and offers
+    the transfer."""
+    from casework.cases.services import case_open
+    from casework.organisation.models import Role, TeamFunction
+    from casework.policy.services import pack_bind
+    from casework.transfers.tests.test_re_referral import _closed_by_sgcp
+
+    for purpose in ("closure", "transfer"):
+        pack_bind(
+            actor=None,
+            authority=authority,
+            service_area="children",
+            purpose=purpose,
+            pack_id="004-transfer-and-closure",
+        )
+    sgcp = make_team("sgcp", TeamFunction.SAFEGUARDING_CARE_PLANNING)
+    irt = make_team("irt", TeamFunction.FRONT_DOOR)
+    sgcp_worker = make_staff("sgcpworker", sgcp)
+    sgcp_manager = make_staff("sgcpmanager", sgcp, Role.TEAM_MANAGER)
+    front_door = make_staff("irtworker", irt)
+    earlier = _closed_by_sgcp(
+        sgcp, sgcp_worker, sgcp_manager, opened=timezone.localdate() - dt.timedelta(days=60)
+    )
+    again = case_open(
+        actor=front_door,
+        subject=earlier.subject,
+        team=irt,
+        received_on=timezone.localdate(),
+        source="2A",
+        reason="New concern from school",
+        allocated_worker=front_door,
+    )
+    page = _client(front_door).get(_url("re-referral", again))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "The procedure recommends Safeguarding and Care Planning takes this case" in text
+    assert "rule re-referral-after-sgcp" in text
+    assert f"/cases/{again.pk}/transfer/request/?trigger=re_referral" in text
+    assert "Risks reduced" in text  # the last summary, beside the new referral

@@ -120,3 +120,22 @@ def open_case(worker: User, team_ai: Team, child: Person) -> Case:
         primary_need="N1",
         allocated_worker=worker,
     )
+
+
+@pytest.fixture
+def bind_004(authority: Authority) -> Callable[..., None]:
+    """Bind procedure 004 (transfer and closure) for children's services, for the purposes
+    given (both by default), as an administrator would in the admin."""
+    from casework.policy.services import pack_bind
+
+    def bind(*purposes: str) -> None:
+        for purpose in purposes or ("transfer", "closure"):
+            pack_bind(
+                actor=None,
+                authority=authority,
+                service_area="children",
+                purpose=purpose,
+                pack_id="004-transfer-and-closure",
+            )
+
+    return bind

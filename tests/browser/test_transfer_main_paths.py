@@ -49,16 +49,11 @@ sgcp_staff = test_re_referral.sgcp_staff
 
 @pytest.fixture
 def staff(
-    authority: Authority, make_team: Callable[..., Team], make_staff: Callable[..., User]
+    bind_004: Callable[..., None],
+    make_team: Callable[..., Team],
+    make_staff: Callable[..., User],
 ) -> Staff:
-    for purpose in ("transfer", "closure"):
-        pack_bind(
-            actor=None,
-            authority=authority,
-            service_area="children",
-            purpose=purpose,
-            pack_id="004-transfer-and-closure",
-        )
+    bind_004()
     return Staff(make_team, make_staff)
 
 
@@ -223,16 +218,11 @@ def test_r004_05_r004_03_looked_after_transfer_in_the_browser(
 
 @pytest.fixture
 def early_help(
-    authority: Authority, make_team: Callable[..., Team], make_staff: Callable[..., User]
+    bind_004: Callable[..., None],
+    make_team: Callable[..., Team],
+    make_staff: Callable[..., User],
 ) -> dict[str, Team]:
-    for purpose in ("transfer", "closure"):
-        pack_bind(
-            actor=None,
-            authority=authority,
-            service_area="children",
-            purpose=purpose,
-            pack_id="004-transfer-and-closure",
-        )
+    bind_004()
     ai = make_team("ai", TeamFunction.ASSESSMENT_INTERVENTION)
     eh = make_team("eh", TeamFunction.EARLY_HELP)
     irt = make_team("irt", TeamFunction.FRONT_DOOR)

@@ -13,9 +13,8 @@ from django.core.management import CommandError, call_command
 from casework.accounts.models import User
 from casework.cases.models import Case
 from casework.cases.services import case_close_imported, case_open
-from casework.organisation.models import Authority, Role, Team
+from casework.organisation.models import Role, Team
 from casework.people.services import person_create
-from casework.policy.services import pack_bind
 from casework.tasks.models import Task
 from casework.tasks.sweeps import add_months, latest_three_month_point, three_monthly_audits
 
@@ -33,15 +32,8 @@ def test_months_are_added_as_people_count_them() -> None:
 
 
 @pytest.fixture
-def bound(authority: Authority) -> None:
-    for purpose in ("closure", "transfer"):
-        pack_bind(
-            actor=None,
-            authority=authority,
-            service_area="children",
-            purpose=purpose,
-            pack_id="004-transfer-and-closure",
-        )
+def bound(bind_004: Callable[..., None]) -> None:
+    bind_004()
 
 
 def _case(worker: User, team: Team, opened: dt.date, name: str) -> Case:

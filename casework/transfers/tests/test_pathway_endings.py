@@ -20,10 +20,9 @@ from casework.cases.models import Case
 from casework.cases.services import case_open, decision_record, plan_start
 from casework.closure.models import Closure, ClosureState
 from casework.core.errors import InvalidInput
-from casework.organisation.models import Authority, Role, Team, TeamFunction
+from casework.organisation.models import Role, Team, TeamFunction
 from casework.people.services import person_create
 from casework.policy.loader import BUILT_IN_PACKS, PackError, PackRegistry
-from casework.policy.services import pack_bind
 from casework.tasks.models import Notification, Task
 from casework.transfers.documents import placement_letter_pdf
 from casework.transfers.models import OutOfAreaPlacement
@@ -35,16 +34,11 @@ PACK = "004-transfer-and-closure"
 
 @pytest.fixture
 def staff(
-    authority: Authority, make_team: Callable[..., Team], make_staff: Callable[..., User]
+    bind_004: Callable[..., None],
+    make_team: Callable[..., Team],
+    make_staff: Callable[..., User],
 ) -> dict[str, User]:
-    for purpose in ("transfer", "closure"):
-        pack_bind(
-            actor=None,
-            authority=authority,
-            service_area="children",
-            purpose=purpose,
-            pack_id=PACK,
-        )
+    bind_004()
     ai = make_team("ai", TeamFunction.ASSESSMENT_INTERVENTION)
     eh = make_team("eh", TeamFunction.EARLY_HELP)
     lac = make_team("lac", TeamFunction.LOOKED_AFTER)

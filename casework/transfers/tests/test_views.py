@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from casework.accounts.models import User
 from casework.cases.models import Case
-from casework.organisation.models import Authority, Team
+from casework.organisation.models import Team
 from casework.transfers.models import Transfer, TransferState
 from casework.transfers.pathways import pathway_request
 from casework.transfers.services import transfer_authorise
@@ -126,24 +126,18 @@ def test_r004_10_placement_letter_and_register_through_the_screens(staff: Staff)
 
 
 def test_r004_03_r003_07_the_front_door_is_told_a_return_goes_back_to_sgcp(
-    authority: Authority, make_team: Callable[..., Team], make_staff: Callable[..., User]
+    bind_004: Callable[..., None],
+    make_team: Callable[..., Team],
+    make_staff: Callable[..., User],
 ) -> None:
     """R004-03, R003-07: a family back within three months of SGCP closing the case comes in
     through the front door; the re-referral page recommends SGCP, with its rule, and offers
     the transfer."""
     from casework.cases.services import case_open
     from casework.organisation.models import Role, TeamFunction
-    from casework.policy.services import pack_bind
     from casework.transfers.tests.test_re_referral import _closed_by_sgcp
 
-    for purpose in ("closure", "transfer"):
-        pack_bind(
-            actor=None,
-            authority=authority,
-            service_area="children",
-            purpose=purpose,
-            pack_id="004-transfer-and-closure",
-        )
+    bind_004()
     sgcp = make_team("sgcp", TeamFunction.SAFEGUARDING_CARE_PLANNING)
     irt = make_team("irt", TeamFunction.FRONT_DOOR)
     sgcp_worker = make_staff("sgcpworker", sgcp)

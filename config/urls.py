@@ -24,4 +24,5 @@ urlpatterns = [
     path("", include("casework.cases.urls")),
     path("", include("casework.closure.urls")),
     path("", include("casework.transfers.urls")),
+    path("", include("casework.tasks.urls")),
 ]

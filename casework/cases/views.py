@@ -4,14 +4,19 @@ import datetime as dt
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from casework.accounts.models import User
 from casework.cases.selectors import case_page, my_open_cases, team_open_cases
 from casework.closure.selectors import closure_readiness
 from casework.core.errors import NotFound
 from casework.organisation.models import Membership
+from casework.tasks.selectors import overdue_by_worker, tasks_for, unread_notifications
 from casework.transfers.models import ACTIVE_TRANSFER_STATES, Transfer
 from casework.transfers.rereferral import coming_back
+
+TASKS_SHOWN = 50
+NOTIFICATIONS_SHOWN = 20
 
 
 def _user(request: HttpRequest) -> User:
@@ -42,6 +47,10 @@ def my_cases(request: HttpRequest) -> HttpResponse:
             "team_cases": team_cases,
             "next_cursor": f"{next_key[0].isoformat()}.{next_key[1]}" if next_key else "",
             "memberships": Membership.objects.current().filter(user=user).select_related("team"),
+            "tasks": list(tasks_for(user)[:TASKS_SHOWN]),
+            "notifications": list(unread_notifications(user)[:NOTIFICATIONS_SHOWN]),
+            "overdue_by_worker": overdue_by_worker(user),
+            "today": timezone.localdate(),
         },
     )
 

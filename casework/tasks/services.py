@@ -116,3 +116,12 @@ def notify_role(
         )
         sent.append(note)
     return sent
+
+
+def notifications_mark_read(*, actor: User, ids: list[int] | None = None) -> int:
+    """Mark `actor`'s notifications read (those listed, or all). Only their own: another
+    person's notification ids are ignored. Returns how many changed."""
+    mine = Notification.objects.filter(recipient=actor, read_at__isnull=True)
+    if ids is not None:
+        mine = mine.filter(pk__in=ids)
+    return mine.update(read_at=timezone.now())

@@ -1,0 +1,88 @@
+"""Reads for tasks and notifications, through the access-scoped case selector: what is
+waiting on a user, and the overdue work in the teams a manager runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from casework.access.policy import cases_visible_to
+from casework.accounts.models import User
+from casework.organisation.models import MANAGER_ROLES, SERVICE_AREA_WIDE_ROLES, Membership
+from casework.tasks.models import Notification, Task, TaskStatus
+
+
+def tasks_for(user: User) -> QuerySet[Task]:
+    """Open tasks `user` is the one to do: assigned to them, or for their role in the task's
+    team (or, for roles that span a service area, in that area). Only on cases they may
+    see. Soonest due first; undated last. One query."""
+    memberships = Membership.objects.current().filter(user=user, role=OuterRef("role"))
+    holds_role = Exists(
+        memberships.filter(
+            Q(team_id=OuterRef("team_id"))
+            | Q(role__in=SERVICE_AREA_WIDE_ROLES)
+            | Q(team__service_area=OuterRef("case__service_area"))
+        )
+    )
+    return (
+        Task.objects.filter(status=TaskStatus.OPEN)
+        .filter(Q(case__isnull=True) | Q(case__in=cases_visible_to(user)))
+        .filter(Q(assignee=user) | Q(assignee__isnull=True) & holds_role)
+        .select_related("case__subject", "team")
+        .order_by("due_on", "id")
+    )
+
+
+def unread_notifications(user: User) -> QuerySet[Notification]:
+    return (
+        Notification.objects.filter(recipient=user, read_at__isnull=True)
+        .select_related("case__subject")
+        .order_by("-created_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    worker_name: str
+    overdue: int
+    oldest_due: dt.date
+
+
+def overdue_by_worker(user: User, *, today: dt.date | None = None) -> list[OverdueRow]:
+    """For the teams `user` manages (a senior manager: every team in their service area):
+    open tasks past their due date on those cases, counted by the case's allocated worker
+    (unallocated cases together), most overdue first. One query."""
+    today = today or timezone.localdate()
+    managed = Membership.objects.current().filter(user=user, role__in=MANAGER_ROLES)
+    senior_areas = managed.filter(role__in=SERVICE_AREA_WIDE_ROLES).values("team__service_area")
+    rows = (
+        Task.objects.filter(
+            Q(case__responsible_team_id__in=managed.values("team_id"))
+            | Q(case__service_area__in=senior_areas),
+            status=TaskStatus.OPEN,
+            due_on__lt=today,
+            case__in=cases_visible_to(user),
+        )
+        .values("case__allocated_worker__first_name", "case__allocated_worker__last_name")
+        .annotate(overdue=Count("id"), oldest=Min("due_on"))
+        .order_by("-overdue", "oldest")
+    )
+    return [
+        OverdueRow(
+            worker_name=" ".join(
+                p
+                for p in (
+                    r["case__allocated_worker__first_name"],
+                    r["case__allocated_worker__last_name"],
+                )
+                if p
+            )
+            or "Unallocated cases",
+            overdue=r["overdue"],
+            oldest_due=r["oldest"],
+        )
+        for r in rows
+    ]

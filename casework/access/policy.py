@@ -17,6 +17,7 @@ from casework.organisation.models import (
     SERVICE_AREA_WIDE_ROLES,
     Membership,
     Role,
+    TeamFunction,
 )
 from casework.transfers.models import (
     ACTIVE_TRANSFER_STATES,
@@ -117,3 +118,22 @@ def holds_role_for_case(user: User, case: Case, role: str) -> bool:
         )
         return memberships.filter(in_team | above).exists()
     return memberships.filter(role=role, team__service_area=case.service_area).exists()
+
+
+# Teams that take new contacts and referrals: they must check whether a person is already
+# recorded (anywhere in the authority) before adding them, to avoid duplicate records.
+INTAKE_FUNCTIONS = frozenset(
+    {TeamFunction.FRONT_DOOR, TeamFunction.ADULTS_LOCALITY, TeamFunction.EARLY_HELP}
+)
+
+
+def may_check_for_duplicates(user: User) -> bool:
+    """Whether `user` searches everyone when recording a referral (identity only is shown
+    for people they have no need to know about)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return (
+        _current_memberships(user)
+        .filter(Q(team__function__in=INTAKE_FUNCTIONS) | Q(role__in=SERVICE_AREA_WIDE_ROLES))
+        .exists()
+    )

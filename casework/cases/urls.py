@@ -1,8 +1,11 @@
 from django.urls import path
 
-from casework.cases import views
+from casework.cases import intake, views
 
 urlpatterns = [
     path("", views.my_cases, name="my-cases"),
     path("cases/<int:case_id>/", views.case_detail, name="case-detail"),
+    path("people/search/", intake.search, name="person-search"),
+    path("people/new/", intake.new_person, name="person-new"),
+    path("referrals/new/", intake.new_referral, name="referral-new"),
 ]

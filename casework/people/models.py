@@ -251,3 +251,20 @@ class KeySafe(models.Model):
 
     def __str__(self) -> str:
         return f"Key safe for {self.person}"
+
+
+class PersonNameKey(models.Model):
+    """A sound code of one of the person's name words, for tolerant search (see
+    `casework.people.matching`). Kept in step by the people services."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="name_keys")
+    key = models.CharField(max_length=12)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "key"], name="one_name_key_per_person")
+        ]
+        indexes = [models.Index(fields=["key"])]
+
+    def __str__(self) -> str:
+        return f"{self.key} for person {self.person_id}"

@@ -17,12 +17,14 @@ from casework.core.dates import long_date
 from casework.core.errors import InvalidInput, NotPermitted, ProblemCollector
 from casework.core.identifiers import nhs_number_problem, upn_problem
 from casework.organisation.models import Membership
+from casework.people.matching import sound_keys
 from casework.people.models import (
     Address,
     CarerLink,
     ContactRole,
     KeySafe,
     Person,
+    PersonNameKey,
     PhoneNumber,
     ProfessionalContact,
     Relationship,
@@ -106,6 +108,15 @@ def _normalise(values: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
+def _refresh_name_keys(person: Person) -> None:
+    """Keep the person's name sound codes (for tolerant search) in step with their names."""
+    keys = sound_keys(person.given_name, person.family_name, person.other_names)
+    PersonNameKey.objects.filter(person=person).exclude(key__in=keys).delete()
+    PersonNameKey.objects.bulk_create(
+        [PersonNameKey(person=person, key=k) for k in keys], ignore_conflicts=True
+    )
+
+
 def person_create(
     *,
     actor: User,
@@ -156,6 +167,7 @@ def person_create(
     if local_id is None:
         person.local_id = f"P{person.pk:08d}"
         person.save(update_fields=["local_id"])
+    _refresh_name_keys(person)
     audit_record(
         actor=actor,
         verb="person.created",
@@ -183,6 +195,7 @@ def person_update(*, actor: User, person: Person, reason: str = "", **changes: A
     for name, value in values.items():
         setattr(person, name, value)
     person.save()
+    _refresh_name_keys(person)
     diff = changes_between(before, snapshot(person, PERSON_FIELDS))
     if diff:
         audit_record(

@@ -1,0 +1,89 @@
+"""Tolerant matching of people's names, as a front door needs it: "Smyth" finds Smith,
+"Katherine" finds Catherine, "Mohammed" finds Muhammad, "O'Neil" finds "ONeill", and accents
+and hyphens do not matter.
+
+Each name word gets a sound code, a Soundex variant in which the first letter is coded like
+the rest (so C and K, or S and Z, at the start of a name agree). Codes are stored per person
+(`PersonNameKey`) so a search is an indexed lookup, then candidates are ranked in Python by
+how closely the spelling and the date of birth agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from difflib import SequenceMatcher
+
+_CODES = {
+    **dict.fromkeys("bfpv", "1"),
+    **dict.fromkeys("cgjkqsxz", "2"),
+    **dict.fromkeys("dt", "3"),
+    "l": "4",
+    **dict.fromkeys("mn", "5"),
+    "r": "6",
+}
+_WORD = re.compile(r"[a-z]+")
+KEY_LENGTH = 6
+
+
+def normalise(text: str) -> str:
+    """Lower case, accents removed, apostrophes dropped, other punctuation a space."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return " ".join(_WORD.findall(plain.replace("'", "").replace("\u2019", "")))
+
+
+def sound_code(word: str) -> str:
+    """The word's sound code: consonant groups as digits, repeats (even across h and w)
+    collapsed, vowels separating repeats; at most KEY_LENGTH digits."""
+    code: list[str] = []
+    previous = ""
+    for letter in normalise(word).replace(" ", ""):
+        digit = _CODES.get(letter, "")
+        if digit and digit != previous:
+            code.append(digit)
+        if letter not in "hw":
+            previous = digit
+    return "".join(code)[:KEY_LENGTH] or normalise(word)[:1]
+
+
+def name_words(*names: str) -> list[str]:
+    return [w for name in names for w in normalise(name).split() if w]
+
+
+def sound_keys(*names: str) -> set[str]:
+    return {sound_code(w) for w in name_words(*names)}
+
+
+def name_score(query_words: list[str], person_words: list[str]) -> float:
+    """How well the typed words match the person's name words, 0 to 1: each typed word
+    against its best match (spelling similarity, or a sound match, or a prefix typed)."""
+    if not query_words or not person_words:
+        return 0.0
+    total = 0.0
+    for typed in query_words:
+        best = 0.0
+        for word in person_words:
+            if word == typed:
+                score = 1.0
+            elif word.startswith(typed) and len(typed) >= 2:
+                score = 0.9
+            else:
+                score = SequenceMatcher(None, typed, word).ratio()
+                if sound_code(typed) == sound_code(word):
+                    score = max(score, 0.8)
+            best = max(best, score)
+        total += best
+    return total / len(query_words)
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y")
+
+
+def parse_date(text: str) -> dt.date | None:
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text.strip(), fmt).date()  # noqa: DTZ007 - a date only
+        except ValueError:
+            continue
+    return None

@@ -1,0 +1,116 @@
+"""Finding a person (J1, J5): names typed loosely, a date of birth in any common form, or an
+identifier; only people the user may see, unless the front door checks for duplicates, and
+then identity only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+
+from casework.accounts.models import User
+from casework.cases.services import case_open
+from casework.organisation.models import Team
+from casework.people.matching import normalise, sound_code
+from casework.people.models import Person
+from casework.people.selectors import SearchQuery, people_search
+from casework.people.services import person_create, person_update
+
+
+def test_sound_codes_agree_for_names_that_sound_alike() -> None:
+    for a, b in (
+        ("Smith", "Smyth"),
+        ("Catherine", "Katherine"),
+        ("Mohammed", "Muhammad"),
+        ("O'Neil", "ONeill"),
+        ("Zoë", "Zoe"),
+        ("Philips", "Phillips"),
+    ):
+        assert sound_code(a) == sound_code(b), (a, b)
+    assert sound_code("Smith") != sound_code("Jones")
+    assert normalise("Anne-Marie  O'Brien") == "anne marie obrien"
+
+
+@pytest.mark.parametrize(
+    ("typed", "words", "born", "identifier"),
+    [
+        ("smyth 05/03/2015", ["smyth"], dt.date(2015, 3, 5), ""),
+        ("2015-03-05", [], dt.date(2015, 3, 5), ""),
+        ("5 March 2015", [], dt.date(2015, 3, 5), ""),
+        ("943 476 5919", [], None, "9434765919"),
+        ("p00000012", [], None, "P00000012"),
+    ],
+)
+def test_what_was_typed_is_read_as_names_a_date_or_an_identifier(
+    typed: str, words: list[str], born: dt.date | None, identifier: str
+) -> None:
+    query = SearchQuery.parse(typed)
+    assert (query.words, query.born, query.identifier) == (words, born, identifier)
+
+
+@pytest.fixture
+def people(worker: User, team_ai: Team) -> dict[str, Person]:
+    made = {
+        "jayden": person_create(
+            actor=worker,
+            given_name="Jayden",
+            family_name="Smith",
+            date_of_birth=dt.date(2015, 3, 5),
+            nhs_number="9434765919",
+        ),
+        "katie": person_create(
+            actor=worker,
+            given_name="Katherine",
+            family_name="O'Neill",
+            date_of_birth=dt.date(2012, 7, 1),
+        ),
+        "other": person_create(
+            actor=worker, given_name="Jaden", family_name="Smith", date_of_birth=dt.date(1990, 1, 1)
+        ),
+    }
+    for person in made.values():
+        case_open(
+            actor=worker,
+            subject=person,
+            team=team_ai,
+            received_on=dt.date(2026, 1, 5),
+            source="6",
+            reason="Concern",
+        )
+    return made
+
+
+def test_j5_tolerant_search_ranks_name_and_date_of_birth(
+    people: dict[str, Person], worker: User
+) -> None:
+    """J5: "smyth" with the right date of birth puts that child first; a misspelt first
+    name and surname still find her; an NHS number finds exactly one person."""
+    found = people_search(worker, "jaiden smyth 05/03/2015")
+    assert found[0].person == people["jayden"]
+    assert found[0].why == "Name and date of birth match"
+    assert people["other"] in [m.person for m in found[1:]]
+    assert [m.person for m in people_search(worker, "catherine oneil")] == [people["katie"]]
+    assert [m.person for m in people_search(worker, "943 476 5919")] == [people["jayden"]]
+    assert [m.person for m in people_search(worker, "1 July 2012")] == [people["katie"]]
+    assert people_search(worker, "   ") == []
+
+
+def test_x02_search_respects_need_to_know_unless_the_front_door_checks_for_duplicates(
+    people: dict[str, Person], outsider: User, worker: User
+) -> None:
+    """X-02: someone with no need to know finds nobody; a duplicate check finds the person
+    but marks them as not known to the user, so only identity is shown."""
+    assert people_search(outsider, "Jayden Smith") == []
+    wide = people_search(outsider, "Jayden Smith 2015-03-05", everyone=True)
+    assert wide[0].person == people["jayden"]
+    assert wide[0].known_to_me is False
+    assert people_search(worker, "Jayden Smith")[0].known_to_me is True
+
+
+def test_a_renamed_person_is_found_by_the_new_name(
+    people: dict[str, Person], worker: User, make_staff: Callable[..., User]
+) -> None:
+    person_update(actor=worker, person=people["katie"], family_name="Wozniak", reason="Married")
+    assert [m.person for m in people_search(worker, "katherine wozniak")] == [people["katie"]]
+    assert people_search(worker, "katherine oneill 2012-07-01")[0].person == people["katie"]

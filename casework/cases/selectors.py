@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from casework.access.policy import case_for, cases_visible_to
 from casework.accounts.models import User
-from casework.audit.models import AuditEvent
-from casework.cases.models import Allocation, Case, CaseStatus, Plan, Visit
+from casework.audit.models import AuditCategory, AuditEvent
+from casework.cases.models import Allocation, Case, CaseStatus, Document, Plan, Visit
+from casework.people.genogram import Relative, genogram_svg
 from casework.people.models import (
     INVERSE_RELATIONSHIP,
     Person,
@@ -23,12 +24,14 @@ from casework.people.models import (
 )
 
 CHRONOLOGY_PAGE = 50
+CHRONOLOGY_MAX = 2000
 VISITS_SHOWN = 20
 
 
 @dataclass(frozen=True)
 class RelativeRow:
     person: Person
+    kind: str
     relationship: str
     in_household: bool
     has_parental_responsibility: bool
@@ -45,8 +48,22 @@ class CasePage:
     visits: list[Visit]
     allocations: list[Allocation]
     chronology: list[AuditEvent]
+    documents: list[Document] = field(default_factory=list)
     chronology_has_more: bool = False
+    chronology_category: str = ""
     today: dt.date = field(default_factory=timezone.localdate)
+
+    def genogram(self) -> str:
+        """The family as an SVG drawing (see casework.people.genogram)."""
+        return genogram_svg(
+            self.case.subject,
+            [Relative(r.person, r.kind, r.relationship, r.in_household) for r in self.relatives],
+            subject_at_home=self.current_residence is not None,
+        )
+
+    @property
+    def chronology_categories(self) -> list[tuple[str, str]]:
+        return list(AuditCategory.choices)
 
     @property
     def last_visit(self) -> Visit | None:
@@ -66,7 +83,11 @@ class CasePage:
         return [p for p in self.plans if p.ended_on is None]
 
 
-def case_page(user: User, case_id: int) -> CasePage:
+def case_page(
+    user: User, case_id: int, *, category: str = "", whole_chronology: bool = False
+) -> CasePage:
+    """The case page's data. `category` filters the chronology (an unknown one is ignored);
+    `whole_chronology` shows up to CHRONOLOGY_MAX entries instead of the latest page."""
     case = case_for(user, case_id)
     case = Case.objects.select_related("subject", "responsible_team", "allocated_worker").get(
         pk=case.pk
@@ -100,6 +121,7 @@ def case_page(user: User, case_id: int) -> CasePage:
         relatives.append(
             RelativeRow(
                 person=other,
+                kind=kind,
                 relationship=RelationshipKind(kind).label,
                 in_household=other.pk in household_ids,
                 has_parental_responsibility=rel.has_parental_responsibility
@@ -110,9 +132,13 @@ def case_page(user: User, case_id: int) -> CasePage:
     plans = list(case.plans.all())
     visits = list(case.visits.select_related("visited_by")[:VISITS_SHOWN])
     allocations = list(case.allocations.select_related("team", "worker"))
-    events = list(
-        AuditEvent.objects.filter(case=case).select_related("actor")[: CHRONOLOGY_PAGE + 1]
-    )
+    category = category if category in AuditCategory.values else ""
+    chronology = AuditEvent.objects.filter(case=case).select_related("actor")
+    if category:
+        chronology = chronology.filter(category=category)
+    limit = CHRONOLOGY_MAX if whole_chronology else CHRONOLOGY_PAGE
+    events = list(chronology[: limit + 1])
+    documents = list(case.documents.select_related("uploaded_by"))
     return CasePage(
         case=case,
         current_residence=residence,
@@ -122,8 +148,10 @@ def case_page(user: User, case_id: int) -> CasePage:
         plans=plans,
         visits=visits,
         allocations=allocations,
-        chronology=events[:CHRONOLOGY_PAGE],
-        chronology_has_more=len(events) > CHRONOLOGY_PAGE,
+        chronology=events[:limit],
+        chronology_has_more=len(events) > limit,
+        chronology_category=category,
+        documents=documents,
     )
 
 

@@ -5,6 +5,7 @@ from casework.cases import intake, views
 urlpatterns = [
     path("", views.my_cases, name="my-cases"),
     path("cases/<int:case_id>/", views.case_detail, name="case-detail"),
+    path("cases/<int:case_id>/documents/", views.documents, name="case-documents"),
     path("people/search/", intake.search, name="person-search"),
     path("people/new/", intake.new_person, name="person-new"),
     path("referrals/new/", intake.new_referral, name="referral-new"),

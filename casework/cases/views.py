@@ -2,14 +2,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django import forms
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
+from casework.access.policy import case_for
 from casework.accounts.models import User
+from casework.cases.models import DocumentKind
 from casework.cases.selectors import case_page, my_open_cases, team_open_cases
+from casework.cases.services import document_upload
+from casework.closure.forms import show_problems
 from casework.closure.selectors import closure_readiness
-from casework.core.errors import NotFound
+from casework.core.errors import InvalidInput, NotFound, NotPermitted
 from casework.organisation.models import Membership
 from casework.tasks.selectors import overdue_by_worker, tasks_for, unread_notifications
 from casework.transfers.models import ACTIVE_TRANSFER_STATES, Transfer
@@ -57,7 +65,12 @@ def my_cases(request: HttpRequest) -> HttpResponse:
 
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     try:
-        page = case_page(_user(request), case_id)
+        page = case_page(
+            _user(request),
+            case_id,
+            category=request.GET.get("category", ""),
+            whole_chronology=request.GET.get("chronology") == "all",
+        )
     except NotFound as missing:
         raise Http404(str(missing)) from missing
     readiness = closure_readiness(_user(request), page.case)
@@ -75,4 +88,69 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             .first(),
             "returning": coming_back(_user(request), page.case),
         },
+    )
+
+
+class DocumentForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Type of document",
+        choices=[("", "Choose the type"), *DocumentKind.choices],
+        error_messages={"required": "Select the type of document."},
+    )
+    title = forms.CharField(
+        label="Title",
+        max_length=200,
+        error_messages={"required": "Enter a title for the document."},
+    )
+    upload = forms.FileField(
+        label="File",
+        help_text="A PDF, PNG, JPEG or plain text file.",
+        error_messages={
+            "required": "Choose the file to upload.",
+            "empty": "The selected file is empty.",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def documents(request: HttpRequest, case_id: int) -> HttpResponse | FileResponse:
+    """The case's documents: download one (`?document=<id>`), or upload another."""
+    user = _user(request)
+    try:
+        case = case_for(user, case_id)
+    except NotFound as missing:
+        raise Http404(str(missing)) from missing
+    wanted = request.GET.get("document", "")
+    if wanted:
+        document = case.documents.filter(pk=int(wanted) if wanted.isdigit() else 0).first()
+        if document is None:
+            raise Http404("There is no such document on this case.")
+        return FileResponse(
+            document.file.open("rb"),
+            as_attachment=True,
+            filename=document.original_name,
+            content_type=document.content_type,
+        )
+    form = DocumentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            document_upload(actor=user, case=case, **form.cleaned_data)
+        except (InvalidInput, NotPermitted) as error:
+            if isinstance(error, InvalidInput):
+                show_problems(form, error)
+            else:
+                form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Uploaded: {form.cleaned_data['title']}")
+            return redirect(f"{reverse('case-detail', kwargs={'case_id': case.pk})}#documents")
+    return render(
+        request,
+        "cases/documents.html",
+        {
+            "case": case,
+            "documents": list(case.documents.select_related("uploaded_by")),
+            "form": form,
+            "has_errors": bool(form.errors),
+        },
+        status=400 if form.errors else 200,
     )

@@ -107,7 +107,6 @@ def _normalise(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-@transaction.atomic
 def _refresh_name_keys(person: Person) -> None:
     """Keep the person's name sound codes (for tolerant search) in step with their names."""
     keys = sound_keys(person.given_name, person.family_name, person.other_names)
@@ -117,6 +116,7 @@ def _refresh_name_keys(person: Person) -> None:
     )
 
 
+@transaction.atomic
 def person_create(
     *,
     actor: User,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.fixtures import SettingsWrapper
 
 from casework.accounts.models import User
 from casework.cases.models import Case
@@ -178,3 +180,87 @@ def test_team_cases_page_by_keyset_without_repeats_or_gaps(worker: User, team_ai
     )
     assert seen == expected
     assert len(seen) == 7
+
+
+def test_j2_the_genogram_draws_the_family_with_a_text_alternative(
+    open_case: Case, worker: User
+) -> None:
+    """J2: the case page draws the child with their parents a generation above, as SVG with
+    a title naming everyone, so a screen reader hears who is in the family."""
+    child = open_case.subject
+    person_move_in(
+        actor=worker,
+        person=child,
+        line_1="1 Test Street",
+        town="Testford",
+        postcode="TE1 1ST",
+        started_on=TODAY - dt.timedelta(days=200),
+    )
+    _add_family_member(worker, child, 1, child)
+    client = Client()
+    client.force_login(worker)
+    html = client.get(reverse("case-detail", kwargs={"case_id": open_case.pk})).content.decode()
+    assert 'class="cw-genogram" role="img"' in html
+    assert f"Genogram of {child.full_name}: Relative1 Example, parent" in html
+    assert html.count("<tspan") == 4  # two people, each with a name and a relationship
+
+
+def test_j2_chronology_filters_by_category_and_shows_the_whole_record_on_request(
+    open_case: Case, worker: User
+) -> None:
+    for n in range(3):
+        visit_record(
+            actor=worker,
+            case=open_case,
+            visited_on=TODAY - dt.timedelta(days=n),
+            subject_seen=True,
+        )
+    note_add(actor=worker, case=open_case, title="A note", body="Text", occurred_on=TODAY)
+    client = Client()
+    client.force_login(worker)
+    url = reverse("case-detail", kwargs={"case_id": open_case.pk})
+    visits_only = client.get(url, {"category": "visit"}).content.decode()
+    chronology = visits_only.split('id="chronology"')[1]
+    assert chronology.count('class="cw-chronology__item"') == 3
+    assert "A note" not in chronology
+    # An unknown category is ignored rather than an error.
+    assert client.get(url, {"category": "nonsense"}).status_code == 200
+
+
+def test_documents_upload_and_download_only_for_those_who_may_see_the_case(
+    open_case: Case, worker: User, outsider: User, settings: SettingsWrapper, tmp_path: Path
+) -> None:
+    """A worker uploads a text file and downloads it back unchanged; the wrong type is
+    refused in plain English with nothing saved; someone with no need to know gets a 404."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    client = Client()
+    client.force_login(worker)
+    url = reverse("case-documents", kwargs={"case_id": open_case.pk})
+    refused = client.post(
+        url,
+        {
+            "kind": "letter",
+            "title": "A program",
+            "upload": SimpleUploadedFile("x.exe", b"MZ\x90\x00binary", "application/octet-stream"),
+        },
+    )
+    assert refused.status_code == 400
+    assert b"The file must be a PDF, PNG, JPEG or plain text file." in refused.content
+    assert not open_case.documents.exists()
+    client.post(
+        url,
+        {
+            "kind": "letter",
+            "title": "Letter to the family",
+            "upload": SimpleUploadedFile("letter.txt", b"Dear family", "text/plain"),
+        },
+    )
+    document = open_case.documents.get()
+    download = client.get(url, {"document": document.pk})
+    assert b"".join(download.streaming_content) == b"Dear family"  # type: ignore[attr-defined]
+    assert 'attachment; filename="letter.txt"' in download["Content-Disposition"]
+    other = Client()
+    other.force_login(outsider)
+    assert other.get(url, {"document": document.pk}).status_code == 404

@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "casework.frontend.context_processors.service",
+                "casework.frontend.context_processors.restored_work",
             ],
         },
     },

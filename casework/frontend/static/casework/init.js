@@ -8,3 +8,27 @@ import { initAll } from "/static/govuk/govuk-frontend.min.js";
 
 document.body.classList.add("govuk-frontend-supported");
 initAll();
+
+// After a session time-out, the server puts back what the user had typed (as JSON, see
+// base.html): fill the form's fields with it, so nothing is lost. Without JavaScript the
+// banner lists the same text to copy back.
+const restore = document.getElementById("cw-restore");
+if (restore) {
+  const fields = JSON.parse(restore.textContent);
+  const seen = new Map();
+  for (const [name, value] of fields) {
+    const controls = document.getElementsByName(name);
+    for (const control of controls) {
+      if (control.type === "radio" || control.type === "checkbox") {
+        if (control.value === value) control.checked = true;
+      } else if (control.type !== "hidden" && control.type !== "file") {
+        const index = seen.get(name) || 0;
+        if (controls[index] === control) {
+          control.value = value;
+          seen.set(name, index + 1);
+          break;
+        }
+      }
+    }
+  }
+}

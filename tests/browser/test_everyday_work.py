@@ -1,0 +1,216 @@
+"""Everyday work in a real browser: my work (tasks waiting on me), finding a person and
+recording a referral at the front door, never losing work to a session time-out, and the
+keyboard-only transfer and closure journeys. Every page is scanned with axe."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.utils import timezone
+from playwright.sync_api import Locator, Page, expect
+
+from casework.accounts.models import User
+from casework.cases.models import Case, CaseStatus
+from casework.cases.services import case_close_imported, case_open
+from casework.closure.models import Closure
+from casework.organisation.models import Role, Team, TeamFunction
+from casework.people.services import person_create
+from casework.tasks.models import Task, TaskStatus
+from casework.tasks.services import task_schedule
+from casework.transfers.models import Transfer
+from casework.transfers.tests.test_transfers import Staff, _looked_after_child
+from tests.browser.test_closure_journeys import assert_accessible
+from tests.browser.test_closure_main_paths import (
+    follow,
+    heading,
+    land,
+    open_site,
+    press,
+    sign_in,
+    success,
+)
+
+TODAY = timezone.localdate()
+
+
+def test_j1_my_work_shows_what_is_waiting_and_one_click_does_it(
+    page: Page, live_server: object, open_case: Case, worker: User
+) -> None:
+    """J1: the worker sees an overdue task on their case at the top of My cases and marks it
+    done in one click."""
+    task_schedule(
+        key="visit-due",
+        case=open_case,
+        title="Statutory visit due",
+        role=Role.SOCIAL_WORKER,
+        due_on=TODAY - dt.timedelta(days=2),
+    )
+    open_site(page, live_server)
+    sign_in(page, worker.username)
+    waiting = page.locator("#waiting-on-you + table")
+    expect(waiting).to_contain_text("Statutory visit due")
+    expect(waiting).to_contain_text("Overdue")
+    land(page, waiting.get_by_role("button", name="Mark as done"))
+    success(page, "Done: Statutory visit due")
+    expect(page.get_by_text("Nothing is waiting on you.")).to_be_visible()
+    assert Task.objects.get(key="visit-due").status == TaskStatus.DONE
+
+
+def test_j5_the_front_door_finds_a_returning_child_and_records_the_referral(
+    page: Page,
+    live_server: object,
+    make_team: Callable[..., Team],
+    make_staff: Callable[..., User],
+) -> None:
+    """J5: a misspelt name and the date of birth find a child another team closed (identity
+    only); recording the referral opens a case and goes to the last closure summary."""
+    irt = make_team("irt", TeamFunction.FRONT_DOOR)
+    ai = make_team("ai", TeamFunction.ASSESSMENT_INTERVENTION)
+    make_staff("duty", irt)
+    ai_worker = make_staff("aiworker", ai)
+    child = person_create(
+        actor=ai_worker,
+        given_name="Katherine",
+        family_name="Smith",
+        date_of_birth=dt.date(2014, 4, 4),
+    )
+    earlier = case_open(
+        actor=ai_worker,
+        subject=child,
+        team=ai,
+        received_on=TODAY - dt.timedelta(days=200),
+        source="6",
+        reason="Concern",
+    )
+    case_close_imported(
+        actor=None,
+        case=earlier,
+        closed_on=TODAY - dt.timedelta(days=30),
+        reason_code="RC7",
+        note="Closed",
+    )
+    open_site(page, live_server)
+    sign_in(page, "duty")
+    follow(page, "Find a person")
+    heading(page, "Find a person")
+    page.get_by_label("Name, date of birth, NHS number, UPN or local ID").fill(
+        "Catherine Smyth 04/04/2014"
+    )
+    press(page, "Search")
+    results = page.locator("#results + table")
+    expect(results).to_contain_text("Katherine Smith")
+    expect(results).to_contain_text("Known to the council")
+    land(page, results.get_by_role("link", name="Record a referral for Katherine Smith"))
+    heading(page, "Record a referral")
+    page.get_by_label("Who made it").select_option(label="Schools")
+    page.get_by_label("What is reported").fill("Attendance has dropped; worried about home")
+    page.get_by_label("Allocate the case to me").check()
+    press(page, "Open the case")
+    heading(page, "Re-referral review")
+    success(page, "Katherine was known before")
+    assert Case.objects.filter(subject=child, status=CaseStatus.OPEN).count() == 1
+
+
+def test_never_lose_work_a_time_out_puts_the_text_back(
+    page: Page, live_server: object, open_case: Case, worker: User
+) -> None:
+    """Issue 6: the worker types, the session times out, they press the button, sign in
+    again, and are back on the same form with what they typed in it."""
+    open_site(page, live_server)
+    sign_in(page, worker.username)
+    page.goto(f"{live_server}/cases/{open_case.pk}/documents/")
+    heading(page, "Documents")
+    page.get_by_label("Title").fill("Minutes of the core group, typed at length")
+    page.context.clear_cookies(name="sessionid")
+    press(page, "Upload")
+    heading(page, "Sign in")
+    page.get_by_label("Username").fill(worker.username)
+    page.get_by_label("Password", exact=True).fill("a-test-password-123")
+    press(page, "Sign in")
+    heading(page, "Documents")
+    expect(page.locator("#cw-restored")).to_contain_text("What you typed has been put back")
+    expect(page.get_by_label("Title")).to_have_value("Minutes of the core group, typed at length")
+    assert not open_case.documents.exists()
+
+
+# --- Keyboard only ----------------------------------------------------------------------------
+
+
+def tab_to(page: Page, target: Locator, *, limit: int = 250) -> None:
+    """Press Tab until `target` has the focus, as a keyboard user would; fail if it is never
+    reached (it is not focusable, or hidden from the tab order)."""
+    handle = target.element_handle()
+    assert handle is not None
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(el) => document.activeElement === el", handle):
+            return
+    raise AssertionError(f"Tab never reached {target}")
+
+
+def key_land(page: Page, target: Locator, key: str = "Enter") -> None:
+    tab_to(page, target)
+    with page.expect_navigation():
+        page.keyboard.press(key)
+    assert_accessible(page)
+
+
+def test_keyboard_only_transfer_request(
+    page: Page,
+    live_server: object,
+    bind_004: Callable[..., None],
+    make_team: Callable[..., Team],
+    make_staff: Callable[..., User],
+) -> None:
+    """WCAG 2.1.1: the worker asks to transfer a case using only the keyboard: Tab to each
+    control, arrow keys for radios, typing, Enter to submit."""
+    bind_004()
+    staff = Staff(make_team, make_staff)
+    case = _looked_after_child(staff)
+    page.goto(f"{live_server}/sign-in/")
+    page.keyboard.press("Tab")
+    tab_to(page, page.get_by_label("Username"))
+    page.keyboard.type("sgcpworker")
+    page.keyboard.press("Tab")
+    page.keyboard.type("a-test-password-123")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    heading(page, "My cases")
+    key_land(page, page.get_by_role("link", name=case.reference).first)
+    key_land(page, page.locator("#transfers + p").get_by_role("link"))
+    key_land(page, page.get_by_role("link", name="Ask to transfer the case"))
+    heading(page, "Ask to transfer the case")
+    tab_to(page, page.get_by_label("Team AI"))
+    page.keyboard.press("Space")
+    expect(page.get_by_label("Team AI")).to_be_checked()
+    tab_to(page, page.get_by_label("Why should the case move?"))
+    page.keyboard.type("Needs a fresh assessment")
+    key_land(page, page.get_by_role("button", name="Ask to transfer"))
+    success(page, "Transfer requested")
+    assert Transfer.objects.get(case=case).to_team == staff.ai
+
+
+def test_keyboard_only_closure_proposal(
+    page: Page, live_server: object, bind_004: Callable[..., None], open_case: Case, worker: User
+) -> None:
+    """WCAG 2.1.1: the worker proposes closing a case with the keyboard alone."""
+    bind_004("closure")
+    open_site(page, live_server)
+    sign_in(page, worker.username)
+    open_case_by_keyboard = page.get_by_role("link", name=open_case.reference).first
+    key_land(page, open_case_by_keyboard)
+    key_land(page, page.get_by_role("button", name="Propose closure"))
+    heading(page, "Propose closing the case")
+    option = page.get_by_label("Services ceased (including no longer in need) (RC7)")
+    tab_to(page, page.locator("input[name=reason_id]").first)
+    for _ in range(10):
+        if option.is_checked():
+            break
+        page.keyboard.press("ArrowDown")
+    expect(option).to_be_checked()
+    tab_to(page, page.get_by_label("Note for the manager (optional)"))
+    page.keyboard.type("Plan outcomes met")
+    key_land(page, page.get_by_role("button", name="Propose closure"))
+    success(page, "Closure proposed")
+    assert Closure.objects.get(case=open_case).national_code == "RC7"

@@ -67,6 +67,7 @@ from casework.people import services as people
 from casework.people.models import Address, ContactRole, Person, RelationshipKind
 from casework.policy.models import PackPurpose
 from casework.policy.services import pack_bind
+from casework.tasks.sweeps import three_monthly_audits
 from casework.transfers.pathways import pathway_request
 from casework.transfers.services import (
     transfer_audit_record,
@@ -2554,6 +2555,8 @@ def load_demo(staff_password: str) -> LoadSummary | None:
                 scenario.build(demo, n)
         closures_in_progress(demo)
         transfers_in_progress(demo)
+        # Business Support's three-monthly audits of the cases open that long (R004-11).
+        three_monthly_audits(today)
     return LoadSummary(
         seconds=time.monotonic() - started,
         people=Person.objects.count(),

@@ -32,7 +32,7 @@ GENERATION = {
     RelationshipKind.GRANDCHILD: 2,
 }
 BOX = 36
-COLUMN = 150
+COLUMN = 190
 ROW = 110
 MARGIN = 20
 
@@ -70,13 +70,28 @@ def _shape(person: Person, x: int, y: int, *, subject: bool, home: bool) -> str:
 
 
 def _caption(x: int, y: int, lines: list[str]) -> str:
+    """Beside the shape (to its right), so connectors never run through the words."""
+    left = x + BOX // 2 + 6
     spans = "".join(
-        f'<tspan x="{x}" dy="{0 if i == 0 else 16}">{escape(line)}</tspan>'
+        f'<tspan x="{left}" dy="{0 if i == 0 else 16}">{escape(line)}</tspan>'
         for i, line in enumerate(lines)
     )
-    return (
-        f'<text x="{x}" y="{y}" text-anchor="middle" font-size="13" fill="#0b0c0c">{spans}</text>'
-    )
+    return f'<text x="{left}" y="{y - 4}" font-size="13" fill="#0b0c0c">{spans}</text>'
+
+
+def _connector(subject: tuple[int, int], other: tuple[int, int], dashed: bool) -> str:
+    """An elbow from the subject to a relative through a bar between the rows: up for older
+    generations, down for younger, and a bracket above the row for the same generation."""
+    (sx, sy), (x, y) = subject, other
+    half = BOX // 2
+    if y < sy:
+        path = f"M{sx},{sy - half} V{(sy + y) // 2} H{x} V{y + half}"
+    elif y > sy:
+        path = f"M{sx},{sy + half} V{(sy + y) // 2} H{x} V{y - half}"
+    else:
+        path = f"M{sx},{sy - half} V{sy - half - 14} H{x} V{y - half}"
+    dash = ' stroke-dasharray="6 4"' if dashed else ""
+    return f'<path d="{path}" fill="none" stroke="#505a5f" stroke-width="2"{dash}/>'
 
 
 def genogram_svg(subject: Person, relatives: list[Relative], subject_at_home: bool = True) -> str:
@@ -101,31 +116,26 @@ def genogram_svg(subject: Person, relatives: list[Relative], subject_at_home: bo
         y = MARGIN + row_index * ROW + BOX
         offset = (widest - len(rows[generation])) * COLUMN // 2
         for col, placed in enumerate(rows[generation]):
-            x = MARGIN + offset + col * COLUMN + COLUMN // 2
+            x = MARGIN + offset + col * COLUMN + BOX
             centre["subject" if placed is None else str(placed.person.pk)] = (x, y)
     sx, sy = centre["subject"]
     for relative in relatives:
         key = str(relative.person.pk)
         if key in centre:
-            x, y = centre[key]
-            dash = ' stroke-dasharray="6 4"' if relative.kind in _LOOSE else ""
-            parts.append(
-                f'<line x1="{sx}" y1="{sy}" x2="{x}" y2="{y}" stroke="#505a5f" '
-                f'stroke-width="2"{dash}/>'
-            )
+            parts.append(_connector((sx, sy), centre[key], relative.kind in _LOOSE))
     for relative in relatives:
         key = str(relative.person.pk)
         if key in centre:
             x, y = centre[key]
             parts.append(_shape(relative.person, x, y, subject=False, home=relative.in_household))
-            parts.append(_caption(x, y + BOX, [relative.person.full_name, relative.label]))
+            parts.append(_caption(x, y, [relative.person.full_name, relative.label]))
     parts.append(_shape(subject, sx, sy, subject=True, home=subject_at_home))
-    parts.append(_caption(sx, sy + BOX, [subject.full_name, "Subject"]))
+    parts.append(_caption(sx, sy, [subject.full_name, "Subject"]))
     for index, relative in enumerate(others):
-        x = width - MARGIN - COLUMN // 2
+        x = width - MARGIN - COLUMN + BOX
         y = MARGIN + BOX + index * (ROW // 2 + 20)
         parts.append(_shape(relative.person, x, y, subject=False, home=relative.in_household))
-        parts.append(_caption(x, y + BOX, [relative.person.full_name, relative.label]))
+        parts.append(_caption(x, y, [relative.person.full_name, relative.label]))
         height = max(height, y + BOX + 40)
     title = f"Genogram of {subject.full_name}: " + "; ".join(
         f"{r.person.full_name}, {r.label.lower()}" for r in relatives

@@ -70,7 +70,9 @@ def name_score(query_words: list[str], person_words: list[str]) -> float:
                 score = 0.9
             else:
                 score = SequenceMatcher(None, typed, word).ratio()
-                if sound_code(typed) == sound_code(word):
+                # Sounding alike counts only where the spelling is already close: codes are
+                # coarse ("Smith" and "Kenneth" share one), spelling keeps them apart.
+                if score >= 0.5 and sound_code(typed) == sound_code(word):
                     score = max(score, 0.8)
             best = max(best, score)
         total += best

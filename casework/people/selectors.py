@@ -37,6 +37,7 @@ def person_for(user: User, person_id: int) -> Person:
 # --- Search ---------------------------------------------------------------------------------
 
 SEARCH_LIMIT = 20
+MATCH_THRESHOLD = 0.6
 _NHS = re.compile(r"^\d{10}$")
 _UPN = re.compile(r"^[A-Z]\d{11}[0-9A-Z]$")
 
@@ -109,7 +110,7 @@ def people_search(user: User, text: str, *, everyone: bool = False) -> list[Matc
     matches = []
     for person in candidates:
         score, why = _score(query, person)
-        if score >= 0.5:
+        if score >= MATCH_THRESHOLD:
             matches.append(Match(person, score, why, person.pk in visible))
     matches.sort(key=lambda m: (-m.score, m.person.family_name, m.person.given_name, m.person.pk))
     return matches[:SEARCH_LIMIT]
@@ -130,4 +131,4 @@ def _score(query: SearchQuery, person: Person) -> tuple[float, str]:
     if date_matches:
         return min(1.0, name * 0.6 + 0.4 + 0.01), "Name and date of birth match"
     # A different date of birth makes the same name less likely the same person.
-    return name * 0.6, "Name matches; date of birth differs"
+    return name * 0.75, "Name matches; date of birth differs"

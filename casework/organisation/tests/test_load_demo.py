@@ -361,3 +361,18 @@ def test_demo_has_a_transfer_and_a_step_down_waiting_for_a_decision(demo: str) -
     step_down = PathwayRequest.objects.get(state=PathwayState.REQUESTED)
     assert step_down.pathway_id == "step-down-full-assessment"
     assert transfer_queue(User.objects.get(username="eh-duty-manager")).requests == [step_down]
+
+
+def test_business_support_has_three_monthly_audits_waiting(demo: str) -> None:
+    """R004-11: the demo's long-open cases give Business Support audit tasks on first sign-in."""
+    from casework.tasks.selectors import tasks_for
+
+    support = (
+        Membership.objects.current()
+        .filter(role=Role.BUSINESS_SUPPORT, team__service_area="children")
+        .first()
+    )
+    assert support is not None
+    waiting = list(tasks_for(support.user))
+    assert waiting
+    assert all(t.requirement == "R004-11" for t in waiting)

@@ -114,3 +114,23 @@ def test_a_renamed_person_is_found_by_the_new_name(
     person_update(actor=worker, person=people["katie"], family_name="Wozniak", reason="Married")
     assert [m.person for m in people_search(worker, "katherine wozniak")] == [people["katie"]]
     assert people_search(worker, "katherine oneill 2012-07-01")[0].person == people["katie"]
+
+
+def test_names_that_only_share_a_sound_code_are_not_matches(
+    people: dict[str, Person], worker: User
+) -> None:
+    """ "Smyth" and "Kenneth" share a coarse sound code; spelling keeps Kenneth out."""
+    kenneth = person_create(
+        actor=worker, given_name="Kenneth", family_name="Davis", date_of_birth=dt.date(1984, 1, 1)
+    )
+    case_open(
+        actor=worker,
+        subject=kenneth,
+        team=Team.objects.get(code="ai"),
+        received_on=dt.date(2026, 1, 5),
+        source="6",
+        reason="Concern",
+    )
+    found = [m.person for m in people_search(worker, "smyth")]
+    assert kenneth not in found
+    assert people["jayden"] in found

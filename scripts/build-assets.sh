@@ -9,7 +9,7 @@
 #   STATIC_DIR defaults to casework/frontend/static; scripts/check-assets.sh builds into a
 #   temporary directory instead.
 #
-# Writes STATIC_DIR/casework/casework.css and replaces STATIC_DIR/govuk/ entirely.
+# Writes STATIC_DIR/casework/casework.css and replaces STATIC_DIR/govuk/ and STATIC_DIR/htmx/.
 # STATIC_DIR/casework/init.js is hand-written and left alone.
 set -euo pipefail
 
@@ -31,3 +31,8 @@ mkdir -p "$out/govuk/assets"
 cp -R "$govuk/assets/images" "$out/govuk/assets/images"
 cp "$govuk/assets/manifest.json" "$out/govuk/assets/manifest.json"
 cp "$govuk/govuk-frontend.min.js" "$out/govuk/govuk-frontend.min.js"
+
+# htmx, for progressive enhancement only: every page works without it.
+rm -rf "$out/htmx"
+mkdir -p "$out/htmx"
+cp node_modules/htmx.org/dist/htmx.min.js "$out/htmx/htmx.min.js"

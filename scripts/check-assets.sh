@@ -20,6 +20,7 @@ bash scripts/build-assets.sh "$built"
 committed=casework/frontend/static
 stale=0
 diff -rq "$built/govuk" "$committed/govuk" >&2 || stale=1
+diff -rq "$built/htmx" "$committed/htmx" >&2 || stale=1
 if ! cmp -s "$built/casework/casework.css" "$committed/casework/casework.css"; then
   echo "$committed/casework/casework.css differs from a fresh build" >&2
   stale=1

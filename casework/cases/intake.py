@@ -64,9 +64,12 @@ def search(request: HttpRequest) -> HttpResponse:
         )
         for case in visible.order_by("status", "-opened_on"):
             open_cases.setdefault(case.subject_id, case)
+    # Typing in the search box (htmx) asks only for the results.
+    htmx = bool(getattr(request, "htmx", False))  # set by django_htmx.middleware
+    template = "cases/includes/search_results.html" if htmx else "cases/search.html"
     return render(
         request,
-        "cases/search.html",
+        template,
         {
             "form": form,
             "text": text,

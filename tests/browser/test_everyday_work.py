@@ -112,6 +112,25 @@ def test_j5_the_front_door_finds_a_returning_child_and_records_the_referral(
     assert Case.objects.filter(subject=child, status=CaseStatus.OPEN).count() == 1
 
 
+def test_search_as_you_type_with_htmx_and_the_address_keeps_the_query(
+    page: Page, live_server: object, open_case: Case, worker: User
+) -> None:
+    """Progressive enhancement: with JavaScript the results appear as the name is typed,
+    and the address bar keeps the search so Back and sharing the link work."""
+    open_site(page, live_server)
+    sign_in(page, worker.username)
+    follow(page, "Find a person")
+    name = open_case.subject.full_name
+    page.get_by_label("Name, date of birth, NHS number, UPN or local ID").press_sequentially(
+        name, delay=20
+    )
+    expect(page.locator("#search-results")).to_contain_text("1 person found")
+    expect(page.locator("#search-results")).to_contain_text(open_case.reference)
+    heading(page, "Find a person")  # the page itself did not reload
+    assert "q=" in page.url
+    assert_accessible(page)
+
+
 def test_never_lose_work_a_time_out_puts_the_text_back(
     page: Page, live_server: object, open_case: Case, worker: User
 ) -> None:

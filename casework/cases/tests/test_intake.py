@@ -135,3 +135,17 @@ def test_an_open_case_is_pointed_to_rather_than_duplicated(
     refused = client.post(url, _referral(team_ai))
     assert b"Record the new contact on that case instead." in refused.content
     assert Case.objects.filter(subject=open_case.subject).count() == 1
+
+
+def test_search_as_you_type_gets_only_the_results(open_case: Case, worker: User) -> None:
+    """An htmx request (typing in the box) gets the results alone, not a whole page; the
+    same address without htmx is the whole page, so it works without JavaScript."""
+    client = _client(worker)
+    url = reverse("person-search")
+    name = open_case.subject.full_name
+    partial = client.get(url, {"q": name}, headers={"HX-Request": "true"}).content.decode()
+    assert "1 person found" in partial
+    assert "<html" not in partial
+    whole = client.get(url, {"q": name}).content.decode()
+    assert "<html" in whole
+    assert "1 person found" in whole

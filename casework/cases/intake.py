@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +25,7 @@ from casework.cases.services import case_open
 from casework.closure.forms import MultilineField, show_problems
 from casework.core.codes import PrimaryNeed, ReferralSource, Sex
 from casework.core.errors import InvalidInput, NotPermitted
+from casework.frontend import once
 from casework.frontend.widgets import DateInput
 from casework.organisation.models import Membership, Team
 from casework.people.models import Person
@@ -125,13 +127,22 @@ def new_person(request: HttpRequest) -> HttpResponse:
     form = NewPersonForm(request.POST or None, initial={"given_name": request.GET.get("given")})
     if request.method == "POST" and form.is_valid():
         try:
-            person = person_create(actor=user, **form.cleaned_data)
+            with transaction.atomic():
+                once.spend(request)
+                person = person_create(actor=user, **form.cleaned_data)
+        except once.AlreadySubmitted:
+            messages.success(request, once.ALREADY_SAVED + " Search for the person.")
+            return redirect("person-search")
         except (InvalidInput, NotPermitted) as error:
             _show(form, error)
         else:
             messages.success(request, f"{person.full_name} added")
             return redirect(f"{reverse('referral-new')}?person={person.pk}")
-    return render(request, "cases/new_person.html", {"form": form, "has_errors": form.errors})
+    return render(
+        request,
+        "cases/new_person.html",
+        {"form": form, "has_errors": form.errors, "once": once.token_for(request)},
+    )
 
 
 def _show(form: forms.BaseForm, error: InvalidInput | NotPermitted) -> None:
@@ -217,17 +228,22 @@ def new_referral(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         team = next(t for t in teams if str(t.pk) == data["team"])
         try:
-            case = case_open(
-                actor=user,
-                subject=person,
-                team=team,
-                received_on=data["received_on"],
-                source=data["source"],
-                reason=data["reason"],
-                kind=data["kind"],
-                primary_need=data["primary_need"],
-                allocated_worker=user if data["allocate_to_me"] else None,
-            )
+            with transaction.atomic():
+                once.spend(request)
+                case = case_open(
+                    actor=user,
+                    subject=person,
+                    team=team,
+                    received_on=data["received_on"],
+                    source=data["source"],
+                    reason=data["reason"],
+                    kind=data["kind"],
+                    primary_need=data["primary_need"],
+                    allocated_worker=user if data["allocate_to_me"] else None,
+                )
+        except once.AlreadySubmitted:
+            messages.success(request, once.ALREADY_SAVED)
+            return redirect(f"{reverse('person-search')}")
         except (InvalidInput, NotPermitted) as error:
             _show(form, error)
         else:
@@ -241,6 +257,7 @@ def new_referral(request: HttpRequest) -> HttpResponse:
             "open_case": open_case,
             "has_errors": form.errors,
             "age": person.age_on(timezone.localdate()),
+            "once": once.token_for(request),
         },
     )
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -43,6 +44,7 @@ from casework.cases.services import (
 from casework.closure.forms import MultilineField, show_problems
 from casework.core.codes import CategoryOfAbuse, LegalStatus
 from casework.core.errors import InvalidInput, NotFound, NotPermitted
+from casework.frontend import once
 from casework.frontend.widgets import DateInput
 
 
@@ -298,7 +300,12 @@ def record(request: HttpRequest, case_id: int) -> HttpResponse:
     form = kind.form(request.POST or None, initial=initial, **extra)
     if request.method == "POST" and form.is_valid():
         try:
-            message = kind.save(user, case, form)
+            with transaction.atomic():
+                once.spend(request)
+                message = kind.save(user, case, form)
+        except once.AlreadySubmitted:
+            messages.success(request, once.ALREADY_SAVED)
+            return redirect(f"{reverse('case-detail', kwargs={'case_id': case.pk})}#{kind.section}")
         except (InvalidInput, NotPermitted) as error:
             if isinstance(error, InvalidInput):
                 show_problems(form, error)
@@ -310,6 +317,12 @@ def record(request: HttpRequest, case_id: int) -> HttpResponse:
     return render(
         request,
         "cases/record.html",
-        {"case": case, "form": form, "title": kind.title, "has_errors": bool(form.errors)},
+        {
+            "case": case,
+            "form": form,
+            "title": kind.title,
+            "has_errors": bool(form.errors),
+            "once": once.token_for(request),
+        },
         status=400 if form.errors else 200,
     )

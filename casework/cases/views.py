@@ -4,6 +4,7 @@ import datetime as dt
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +19,7 @@ from casework.cases.services import document_upload
 from casework.closure.forms import show_problems
 from casework.closure.selectors import closure_readiness
 from casework.core.errors import InvalidInput, NotFound, NotPermitted
+from casework.frontend import once
 from casework.organisation.models import Membership
 from casework.tasks.selectors import overdue_by_worker, tasks_for, unread_notifications
 from casework.transfers.models import ACTIVE_TRANSFER_STATES, Transfer
@@ -134,7 +136,12 @@ def documents(request: HttpRequest, case_id: int) -> HttpResponse | FileResponse
     form = DocumentForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            document_upload(actor=user, case=case, **form.cleaned_data)
+            with transaction.atomic():
+                once.spend(request)
+                document_upload(actor=user, case=case, **form.cleaned_data)
+        except once.AlreadySubmitted:
+            messages.success(request, once.ALREADY_SAVED)
+            return redirect(f"{reverse('case-detail', kwargs={'case_id': case.pk})}#documents")
         except (InvalidInput, NotPermitted) as error:
             if isinstance(error, InvalidInput):
                 show_problems(form, error)
@@ -151,6 +158,7 @@ def documents(request: HttpRequest, case_id: int) -> HttpResponse | FileResponse
             "documents": list(case.documents.select_related("uploaded_by")),
             "form": form,
             "has_errors": bool(form.errors),
+            "once": once.token_for(request),
         },
         status=400 if form.errors else 200,
     )

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from casework.access.policy import case_for
+from casework.access.policy import case_for, holds_role_for_case
 from casework.accounts.models import User
 from casework.cases.models import (
     AssessmentKind,
@@ -46,6 +46,7 @@ from casework.core.codes import CategoryOfAbuse, LegalStatus
 from casework.core.errors import InvalidInput, NotFound, NotPermitted
 from casework.frontend import once
 from casework.frontend.widgets import DateInput
+from casework.organisation.models import Role
 
 
 def _date(label: str) -> forms.DateField:
@@ -190,6 +191,7 @@ class Kind:
     save: Save
     section: str  # the case page's anchor to return to
     needs_case: bool = False  # the form's choices depend on the case
+    managers_only: bool = False  # offered only to managers (the service decides anyway)
 
 
 def _visit(actor: User, case: Case, form: forms.Form) -> str:
@@ -261,8 +263,12 @@ KINDS: dict[str, Kind] = {
     "plan": Kind("Start a plan", PlanStartForm, _plan_start, "plans"),
     "plan-end": Kind("End a plan", PlanEndForm, _plan_end, "plans", needs_case=True),
     "meeting": Kind("Record a meeting", MeetingForm, _meeting, "chronology"),
-    "decision": Kind("Record a manager's decision", DecisionForm, _decision, "chronology"),
-    "supervision": Kind("Record supervision", SupervisionForm, _supervision, "chronology"),
+    "decision": Kind(
+        "Record a manager's decision", DecisionForm, _decision, "chronology", managers_only=True
+    ),
+    "supervision": Kind(
+        "Record supervision", SupervisionForm, _supervision, "chronology", managers_only=True
+    ),
     "assessment": Kind("Start an assessment", AssessmentStartForm, _assessment_start, "plans"),
     "assessment-complete": Kind(
         "Complete an assessment",
@@ -293,7 +299,14 @@ def record(request: HttpRequest, case_id: int) -> HttpResponse:
         return render(
             request,
             "cases/record_pick.html",
-            {"case": case, "kinds": [(slug, k.title) for slug, k in KINDS.items()]},
+            {
+                "case": case,
+                "kinds": [
+                    (slug, k.title)
+                    for slug, k in KINDS.items()
+                    if not k.managers_only or holds_role_for_case(user, case, Role.TEAM_MANAGER)
+                ],
+            },
         )
     extra: dict[str, Any] = {"case": case} if kind.needs_case else {}
     initial = {"plan": request.GET.get("plan", "")} if what == "plan-end" else {}

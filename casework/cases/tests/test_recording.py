@@ -116,3 +116,16 @@ def test_j2_ending_a_plan_and_completing_an_assessment(open_case: Case, worker: 
     assessment.refresh_from_db()
     assert plan.ended_on is not None
     assert assessment.completed_on is not None
+
+
+def test_the_pick_list_offers_managers_kinds_only_to_managers(
+    open_case: Case, worker: User, manager: User
+) -> None:
+    url = reverse("case-record", kwargs={"case_id": open_case.pk})
+    for user, shown in ((worker, False), (manager, True)):
+        client = Client()
+        client.force_login(user)
+        html = client.get(url).content.decode()
+        assert "Record a visit" in html
+        assert ("Record supervision" in html) is shown
+        assert ("Record a manager&#x27;s decision" in html) is shown

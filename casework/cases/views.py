@@ -11,19 +11,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from casework.access.policy import case_for
+from casework.access.policy import case_for, cases_visible_to
 from casework.accounts.models import User
-from casework.cases.models import DocumentKind
+from casework.cases.models import CaseStatus, DocumentKind
 from casework.cases.selectors import case_page, my_open_cases, team_open_cases
 from casework.cases.services import document_upload
 from casework.closure.forms import show_problems
-from casework.closure.selectors import closure_readiness
+from casework.closure.selectors import closure_queue, closure_readiness, is_manager
 from casework.core.errors import InvalidInput, NotFound, NotPermitted
 from casework.frontend import once
 from casework.organisation.models import Membership
 from casework.tasks.selectors import overdue_by_worker, tasks_for, unread_notifications
 from casework.transfers.models import ACTIVE_TRANSFER_STATES, Transfer
 from casework.transfers.rereferral import coming_back
+from casework.transfers.selectors import transfer_queue
 
 TASKS_SHOWN = 50
 NOTIFICATIONS_SHOWN = 20
@@ -161,4 +162,34 @@ def documents(request: HttpRequest, case_id: int) -> HttpResponse | FileResponse
             "once": once.token_for(request),
         },
         status=400 if form.errors else 200,
+    )
+
+
+def team_work(request: HttpRequest) -> HttpResponse:
+    """The managers' view of their teams (J3): what waits on them in closures, transfers and
+    requests, unallocated cases, and overdue work by worker, each linking to its queue."""
+    user = _user(request)
+    if not is_manager(user):
+        return render(
+            request,
+            "closure/not_permitted.html",
+            {"message": "This page is for team managers and senior managers."},
+            status=403,
+        )
+    closures = closure_queue(user)
+    transfers = transfer_queue(user)
+    teams = Membership.objects.current().filter(user=user).values("team_id")
+    return render(
+        request,
+        "cases/team_work.html",
+        {
+            "closures": closures,
+            "transfers": transfers,
+            "unallocated": cases_visible_to(user)
+            .filter(
+                status=CaseStatus.OPEN, responsible_team_id__in=teams, allocated_worker__isnull=True
+            )
+            .count(),
+            "overdue_by_worker": overdue_by_worker(user),
+        },
     )

@@ -131,3 +131,25 @@ def test_my_work_reads_a_fixed_number_of_queries(
     with django_assert_max_num_queries(14):
         response = client.get(reverse("my-cases"))
     assert response.content.count(b"Mark as done") == 10
+
+
+def test_j3_managers_see_their_teams_work_and_workers_are_refused(
+    open_case: Case, worker: User, manager: User, django_assert_max_num_queries: Any
+) -> None:
+    """J3: the team page counts closures, transfers and requests waiting, unallocated cases
+    and overdue work by worker, each linking to its queue, in a fixed number of queries; a
+    worker is told plainly it is for managers."""
+    _task(open_case, "late", Role.SOCIAL_WORKER, -4)
+    client = Client()
+    client.force_login(manager)
+    with django_assert_max_num_queries(20):
+        page = client.get(reverse("team-work"))
+    html = page.content.decode()
+    assert "Your teams' work" in html
+    assert worker.display_name in html
+    assert "/closures/queue/#awaiting-decision" in html
+    refused = Client()
+    refused.force_login(worker)
+    response = refused.get(reverse("team-work"))
+    assert response.status_code == 403
+    assert b"for team managers and senior managers" in response.content

@@ -309,7 +309,8 @@ def record(request: HttpRequest, case_id: int) -> HttpResponse:
             },
         )
     extra: dict[str, Any] = {"case": case} if kind.needs_case else {}
-    initial = {"plan": request.GET.get("plan", "")} if what == "plan-end" else {}
+    # Links may pre-fill the form from the query string (`?what=note&kind=closure_discussion`).
+    initial = {k: v for k, v in request.GET.items() if k in kind.form.base_fields}
     form = kind.form(request.POST or None, initial=initial, **extra)
     if request.method == "POST" and form.is_valid():
         try:

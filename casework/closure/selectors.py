@@ -90,12 +90,33 @@ def roles_text(roles: Iterable[str]) -> str:
     return " or ".join(role_label(r).lower() for r in roles)
 
 
+# Where a gate's missing record is made: the recording form for it when there is one (the
+# earliest word in the gate's "record it in" text wins), else the case page's section.
+_RECORD_AT_FORMS: tuple[tuple[str, str], ...] = (
+    ("visit", "visit"),
+    ("note", "note"),
+    ("decision", "decision"),
+    ("supervision", "supervision"),
+    ("meeting", "meeting"),
+    ("minutes", "meeting"),
+    ("assessment", "assessment"),
+    ("plan", "plan"),
+)
+
+
 def record_at_url(case: Case, record_at: str) -> str:
-    """The case page section where a gate's missing record is kept: everything not in a
-    section of its own (meetings, decisions, notes, supervision, assessments) is in the
-    chronology."""
-    base = reverse("case-detail", kwargs={"case_id": case.pk})
+    """Where to record what a gate found missing: the short form that records it (a visit,
+    a note, a decision...), the documents page, or the case page section that shows it."""
     lowered = record_at.lower()
+    found = sorted(
+        (lowered.index(word), what) for word, what in _RECORD_AT_FORMS if word in lowered
+    )
+    if found:
+        form_url = reverse("case-record", kwargs={"case_id": case.pk})
+        return f"{form_url}?{urlencode({'what': found[0][1]})}"
+    if "document" in lowered or "genogram" in lowered or "chronology" in lowered:
+        return reverse("case-documents", kwargs={"case_id": case.pk})
+    base = reverse("case-detail", kwargs={"case_id": case.pk})
     anchor = next((a for word, a in _RECORD_AT_ANCHORS if word in lowered), "chronology")
     return f"{base}#{anchor}"
 

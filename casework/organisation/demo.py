@@ -2539,6 +2539,25 @@ def _step_down_to_early_help(demo: Demo) -> None:
         break
 
 
+TRY_WORKER = "adults-north-worker"
+TRY_MANAGER = "adults-north-manager"
+
+
+def case_to_try_closing() -> Case | None:
+    """An adult case whose manager advised closing it and that nobody has proposed to close
+    yet: the README's five-minute closure walkthrough uses it."""
+    return (
+        Case.objects.filter(
+            allocated_worker__username=TRY_WORKER,
+            status="open",
+            decisions__kind=DecisionKind.ADVISE_CLOSURE,
+        )
+        .exclude(closures__isnull=False)
+        .order_by("id")
+        .first()
+    )
+
+
 def load_demo(staff_password: str) -> LoadSummary | None:
     """Load the demo authority in one transaction; None (and nothing written) if any
     authority already exists."""

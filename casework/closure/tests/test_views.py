@@ -222,7 +222,7 @@ def test_r000_03_readiness_panel_shows_each_gate_with_facts_and_where_to_record(
     assert "Seen alone, home visited, after the child protection plan ended" in page
     assert "Not met" in page
     assert "record a visit" in page
-    assert f'href="/cases/{child_case.pk}/#visits"' in page
+    assert f'href="/cases/{child_case.pk}/record/?what=visit"' in page
     assert "plans.cp.ever" in page
     assert "No plan is still open" in page
     assert "Propose closure" in page
@@ -251,7 +251,7 @@ def test_r000_03_a_blocked_proposal_shows_an_error_summary_and_changes_nothing(
     assert "govuk-error-summary" in page
     assert "<title>Error: " in page
     assert "This child was on a child protection plan" in page
-    assert f'href="/cases/{child_case.pk}/#visits">Visits</a>' in page
+    assert f'href="/cases/{child_case.pk}/record/?what=visit">Visits</a>' in page
     assert not Closure.objects.filter(case=child_case).exists()
 
 
@@ -696,7 +696,9 @@ def test_r003_05_completing_with_a_gate_missing_is_an_error_summary(
     assert response.status_code == 200
     assert "govuk-error-summary" in page
     assert "decision to end involvement must be recorded" in page
-    assert f'href="/cases/{child_case.pk}/#chronology">Manager&#x27;s decisions</a>' in page
+    assert (
+        f'href="/cases/{child_case.pk}/record/?what=decision">Manager&#x27;s decisions</a>' in page
+    )
 
 
 def test_r002_13_never_seen_client_needs_a_service_manager_to_agree(

@@ -19,8 +19,11 @@ from casework.accounts.models import User
 from casework.organisation.demo import (
     AUTHORITY_NAME,
     DEMO_USERNAMES,
+    TRY_MANAGER,
+    TRY_WORKER,
     LoadSummary,
     SignIn,
+    case_to_try_closing,
     demo_already_loaded,
     load_demo,
     sign_ins,
@@ -123,6 +126,14 @@ class Command(BaseCommand):
         self.stdout.write(f"Password: {password or UNKNOWN_PASSWORD}")
         self.stdout.write("")
         self.stdout.write(_table(rows))
+        case = case_to_try_closing()
+        if case is not None:
+            self.stdout.write("")
+            self.stdout.write(
+                f"Try a closure: sign in as {TRY_WORKER}, open case {case.reference} (its manager "
+                f"advised closing it) and propose closure; then sign in as {TRY_MANAGER} to "
+                'decide, audit and authorise it (README, "Try a closure").'
+            )
 
 
 def _table(rows: list[SignIn]) -> str:

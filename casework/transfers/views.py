@@ -6,12 +6,14 @@ only `case_id`; which pathway is meant goes in the query string."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -299,17 +301,92 @@ def summary(request: HttpRequest, case_id: int) -> HttpResponse:
     form = PackForm(
         request.POST or None, states=states, initial=_initial(form_specs(states), saved)
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            transfer_summary_submit(actor=_user(request), transfer=transfer, answers=form.answers())
-        except InvalidInput as error:
-            show_problems(form, error)
+    spec = pack.spec.forms[transfer_spec.summary_form]
+    if request.method == "POST" and form.is_valid() and "change" not in request.POST:
+
+        def submit() -> object:
+            return transfer_summary_submit(
+                actor=_user(request), transfer=transfer, answers=form.answers()
+            )
+
+        if "confirm" in request.POST:
+            try:
+                submit()
+            except InvalidInput as error:
+                show_problems(form, error)
+            else:
+                return _done(request, page, "Transfer summary completed")
+        elif (refused := _refusal_of(submit)) is not None:
+            show_problems(form, refused)
         else:
-            return _done(request, page, "Transfer summary completed")
+            return _check(request, page, form, spec.title, "Confirm and complete the summary")
     spec = pack.spec.forms[transfer_spec.summary_form]
     return _show(
         request, "transfers/summary.html", page, {"form": form, "title": spec.title, "spec": spec}
     )
+
+
+class _DryRun(Exception):
+    """Raised to roll back a trial run of a service: nothing it wrote is kept."""
+
+
+def _refusal_of(call: Callable[[], object]) -> InvalidInput | None:
+    """Run the service in a transaction that is always rolled back, to learn whether it
+    would accept the answers before showing "Check your answers". The service stays the one
+    place the rules live."""
+    try:
+        with transaction.atomic():
+            call()
+            raise _DryRun
+    except _DryRun:
+        return None
+    except InvalidInput as refused:
+        return refused
+
+
+def _check(
+    request: HttpRequest, page: TransferPage, form: forms.Form, title: str, confirm: str
+) -> HttpResponse:
+    """GOV.UK "Check your answers": every answer under its heading, the posted values carried
+    in hidden fields, and buttons to confirm or to change them."""
+    specs: dict[str, FormField] = getattr(form, "specs", {})
+    answers = form.answers() if isinstance(form, PackForm) else {}
+    rows = [
+        (
+            field.label,
+            _answer(
+                specs.get(name), answers[name] if name in answers else form.cleaned_data.get(name)
+            ),
+        )
+        for name, field in form.fields.items()
+        if not isinstance(field.widget, forms.HiddenInput)
+    ]
+    carried = [
+        (name, value)
+        for name in request.POST
+        if name not in ("csrfmiddlewaretoken", "confirm", "change")
+        for value in request.POST.getlist(name)
+    ]
+    return _show(
+        request,
+        "transfers/check.html",
+        page,
+        {
+            "title": "Check your answers",
+            "what": title,
+            "rows": rows,
+            "carried": carried,
+            "confirm": confirm,
+        },
+    )
+
+
+def _answer(spec: FormField | None, value: Any) -> str:
+    from casework.closure.forms import answer_text
+
+    if isinstance(value, dt.date):
+        return f"{value.day} {value:%B %Y}"
+    return answer_text(spec, value)
 
 
 def form_specs(states: list[Any]) -> dict[str, FormField]:
@@ -503,22 +580,30 @@ def pathway_start(request: HttpRequest, case_id: int) -> HttpResponse:
     form = PackForm(request.POST or None, states=states)
     if pathway.meeting_notice:
         form.fields["meeting_on"] = copy.deepcopy(MeetingForm.base_fields["meeting_on"])
-    if request.method == "POST" and form.is_valid():
-        try:
-            pathway_request(
+    if request.method == "POST" and form.is_valid() and "change" not in request.POST:
+
+        def send() -> object:
+            return pathway_request(
                 actor=_user(request),
                 case=page.case,
                 pathway_id=pathway.id,
                 answers={k: v for k, v in form.answers().items() if v not in (None, "")},
                 meeting_on=form.cleaned_data.get("meeting_on"),
             )
+
+        try:
+            if "confirm" in request.POST:
+                send()
+                return _done(request, page, f"{pathway.label}: requested")
+            refused = _refusal_of(send)
+            if refused is None:
+                return _check(request, page, form, pathway.label, "Confirm and send the request")
+            raise refused
         except TransferBlocked as blocked:
             for problem in blocked.problems:
                 form.add_error(None, problem.message)
         except (InvalidInput, Conflict) as error:
             _problems(form, error)
-        else:
-            return _done(request, page, f"{pathway.label}: requested")
     return _show(
         request,
         "transfers/pathway.html",

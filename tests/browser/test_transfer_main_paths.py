@@ -78,6 +78,9 @@ def write_summary(page: Page) -> None:
     page.get_by_label("Outstanding areas for intervention and support").fill("Life story work")
     page.get_by_label("The agreed point of transfer").fill("The agreed date")
     press(page, "Complete summary")
+    heading(page, "Check your answers")
+    expect(page.locator(".govuk-summary-list")).to_contain_text("Life story work")
+    press(page, "Confirm and complete the summary")
     success(page, "Transfer summary completed")
 
 
@@ -269,6 +272,8 @@ def test_r004_08_r003_08_step_down_in_the_browser(
         "Yes", exact=True
     ).check()
     press(page, "Send request")
+    heading(page, "Check your answers")
+    press(page, "Confirm and send the request")
     success(page, "requested")
 
     switch_user(page, "ehduty")
@@ -323,6 +328,8 @@ def test_r004_07_escalation_in_the_browser(
     follow(page, "Escalation from Early Help")
     heading(page, "Escalation from Early Help")
     press(page, "Send request")
+    heading(page, "Check your answers")
+    press(page, "Confirm and send the request")
     success(page, "Escalation from Early Help: requested")
     request = PathwayRequest.objects.get(case=case)
     assert request.to_team == early_help["irt"]

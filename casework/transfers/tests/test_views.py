@@ -162,3 +162,39 @@ def test_r004_03_r003_07_the_front_door_is_told_a_return_goes_back_to_sgcp(
     assert "rule re-referral-after-sgcp" in text
     assert f"/cases/{again.pk}/transfer/request/?trigger=re_referral" in text
     assert "Risks reduced" in text  # the last summary, beside the new referral
+
+
+def test_r004_02_the_summary_is_checked_before_it_is_submitted(staff: Staff) -> None:
+    """Check your answers: the first post shows every answer and writes nothing; "Change"
+    brings the form back filled in; "Confirm" completes the summary."""
+    from casework.transfers.services import transfer_request
+
+    case = _looked_after_child(staff)
+    transfer = transfer_request(
+        actor=staff.sgcp_worker,
+        case=case,
+        to_team=staff.ai,
+        rationale="Fresh assessment needed",
+    )
+    client = _client(staff.sgcp_worker)
+    url = _url("transfer-summary", case)
+    answers = {
+        "rationale": "Principles followed",
+        "household": "Robin and Lee Example",
+        "current_plan": "Looked after",
+        "agencies": "School",
+        "outstanding": "Life story work",
+        "transition_point": "On acceptance",
+    }
+    check = client.post(url, answers)
+    assert b"Check your answers" in check.content
+    assert b"Life story work" in check.content
+    assert Transfer.objects.get(pk=transfer.pk).summary_submitted_at is None
+    change = client.post(url, {**answers, "change": "1"})
+    assert b"Check your answers" not in change.content
+    assert b"Life story work" in change.content  # the form, filled in again
+    done = client.post(url, {**answers, "confirm": "1"})
+    assert done.status_code == 302
+    saved = Transfer.objects.get(pk=transfer.pk)
+    assert saved.summary_submitted_at is not None
+    assert saved.summary["outstanding"] == "Life story work"

@@ -233,3 +233,79 @@ def test_keyboard_only_closure_proposal(
     key_land(page, page.get_by_role("button", name="Propose closure"))
     success(page, "Closure proposed")
     assert Closure.objects.get(case=open_case).national_code == "RC7"
+
+
+def test_j2_recording_a_visit_and_a_document_from_the_case_page(
+    page: Page, live_server: object, open_case: Case, worker: User, tmp_path: object
+) -> None:
+    """J2: from the case page the worker records a visit and uploads a letter; both show on
+    the case page, and the chronology can be filtered to visits."""
+    open_site(page, live_server)
+    sign_in(page, worker.username)
+    follow(page, open_case.reference)
+    land(page, page.get_by_role("link", name="Record a visit"))
+    heading(page, "Record a visit")
+    page.get_by_label("The person was seen").check()
+    page.get_by_label("Seen alone").check()
+    page.get_by_label("What happened").fill("Saw Alex at home; settled.")
+    press(page, "Save")
+    success(page, "Visit recorded")
+    expect(page.locator("#visits + table")).to_contain_text(worker.display_name)
+    follow(page, "Upload a document")
+    heading(page, "Documents")
+    page.get_by_label("Type of document").select_option(label="Letter")
+    page.get_by_label("Title").fill("Letter to the family")
+    page.get_by_label("File").set_input_files(
+        files=[{"name": "letter.txt", "mimeType": "text/plain", "buffer": b"Dear family"}]
+    )
+    press(page, "Upload")
+    success(page, "Uploaded: Letter to the family")
+    expect(page.locator("#documents + table")).to_contain_text("Letter to the family")
+    page.get_by_label("Show").select_option(label="Visit")
+    press(page, "Filter")
+    chronology = page.locator("#chronology ~ ol.cw-chronology")
+    expect(chronology).to_contain_text("Visit")
+    expect(chronology).not_to_contain_text("Letter to the family")
+
+
+def test_j3_a_manager_sees_the_teams_work(
+    page: Page, live_server: object, open_case: Case, manager: User, worker: User
+) -> None:
+    """J3: the team manager opens Your teams' work and sees overdue work by worker."""
+    task_schedule(
+        key="late-visit",
+        case=open_case,
+        title="Visit overdue",
+        role=Role.SOCIAL_WORKER,
+        due_on=TODAY - dt.timedelta(days=7),
+    )
+    open_site(page, live_server)
+    sign_in(page, manager.username)
+    follow(page, "Your teams' work")
+    heading(page, "Your teams' work")
+    expect(page.locator("#overdue + table")).to_contain_text(worker.display_name)
+
+
+def test_r004_11_business_support_does_the_three_monthly_audit(
+    page: Page,
+    live_server: object,
+    bind_004: Callable[..., None],
+    open_case: Case,
+    make_staff: Callable[..., User],
+    team_ai: Team,
+) -> None:
+    """R004-11: Business Support sees the three-monthly audit of an open case waiting on
+    them and marks it done."""
+    from casework.tasks.sweeps import three_monthly_audits
+
+    bind_004()
+    support = make_staff("support-ai", team_ai, Role.BUSINESS_SUPPORT)
+    # The case opened 60 days ago: the sweep a month from now finds it open three months.
+    assert three_monthly_audits(TODAY + dt.timedelta(days=40)).tasks_created == 1
+    open_site(page, live_server)
+    sign_in(page, support.username)
+    waiting = page.locator("#waiting-on-you + table")
+    expect(waiting).to_contain_text("Business Support three-monthly audit")
+    land(page, waiting.get_by_role("button", name="Mark as done"))
+    success(page, "Done: Business Support three-monthly audit")
+    assert Task.objects.get(case=open_case).status == TaskStatus.DONE

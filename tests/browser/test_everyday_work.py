@@ -236,7 +236,7 @@ def test_keyboard_only_closure_proposal(
 
 
 def test_j2_recording_a_visit_and_a_document_from_the_case_page(
-    page: Page, live_server: object, open_case: Case, worker: User, tmp_path: object
+    page: Page, live_server: object, open_case: Case, worker: User
 ) -> None:
     """J2: from the case page the worker records a visit and uploads a letter; both show on
     the case page, and the chronology can be filtered to visits."""

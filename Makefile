@@ -14,7 +14,7 @@ MANAGE := $(UV) run --locked python manage.py
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: help uv deps dev-deps migrate demo static run test lint types assets-check \
-        test-sqlite test-postgres browser bench clean
+        test-sqlite test-postgres browser bench screenshots clean
 
 help:
 	@echo "make run    install, migrate, load the demo and serve on http://127.0.0.1:$(PORT)"
@@ -80,6 +80,10 @@ test-postgres: dev-deps
 
 test: lint types assets-check test-sqlite test-postgres
 	@echo "All checks passed."
+
+# Regenerate the README's screenshots from a throwaway copy of the demo.
+screenshots: dev-deps browser
+	@$(UV) run --locked python scripts/screenshots.py
 
 bench:
 	@echo "Benchmarks arrive with the council-scale issue; nothing to run yet." >&2; exit 1

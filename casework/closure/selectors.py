@@ -99,7 +99,8 @@ _RECORD_AT_FORMS: tuple[tuple[str, str], ...] = (
     ("supervision", "supervision"),
     ("meeting", "meeting"),
     ("minutes", "meeting"),
-    ("assessment", "assessment"),
+    # Gates about assessments ask for them to be completed (or none left in progress).
+    ("assessment", "assessment-complete"),
     ("plan", "plan"),
 )
 

@@ -209,11 +209,32 @@ def test_keyboard_only_transfer_request(
     success(page, "Transfer requested")
     assert Transfer.objects.get(case=case).to_team == staff.ai
 
+    # The summary, and its check page, by keyboard too.
+    key_land(page, page.get_by_role("link", name="Write the transfer summary"))
+    for label, text in (
+        ("Why the case is transferring", "Principles followed"),
+        ("Outstanding areas for intervention and support", "Life story work"),
+        ("The agreed point of transfer", "On acceptance"),
+    ):
+        tab_to(page, page.get_by_label(label))
+        page.keyboard.type(text)
+    key_land(page, page.get_by_role("button", name="Complete summary"))
+    heading(page, "Check your answers")
+    key_land(page, page.get_by_role("button", name="Confirm and complete the summary"))
+    success(page, "Transfer summary completed")
+    assert Transfer.objects.get(case=case).summary["outstanding"] == "Life story work"
 
-def test_keyboard_only_closure_proposal(
-    page: Page, live_server: object, bind_004: Callable[..., None], open_case: Case, worker: User
+
+def test_keyboard_only_closure_proposal_and_decision(
+    page: Page,
+    live_server: object,
+    bind_004: Callable[..., None],
+    open_case: Case,
+    worker: User,
+    manager: User,
 ) -> None:
-    """WCAG 2.1.1: the worker proposes closing a case with the keyboard alone."""
+    """WCAG 2.1.1: the worker proposes closing a case and the manager agrees it, each with
+    the keyboard alone."""
     bind_004("closure")
     open_site(page, live_server)
     sign_in(page, worker.username)
@@ -233,6 +254,26 @@ def test_keyboard_only_closure_proposal(
     key_land(page, page.get_by_role("button", name="Propose closure"))
     success(page, "Closure proposed")
     assert Closure.objects.get(case=open_case).national_code == "RC7"
+
+    # The manager agrees it, by keyboard, from the closures queue.
+    page.context.clear_cookies()
+    page.goto(f"{live_server}/sign-in/")
+    tab_to(page, page.get_by_label("Username"))
+    page.keyboard.type(manager.username)
+    page.keyboard.press("Tab")
+    page.keyboard.type("a-test-password-123")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    key_land(page, page.get_by_role("link", name="Closures waiting for managers"))
+    key_land(page, page.locator("#awaiting-decision").get_by_role("link", name=open_case.reference))
+    key_land(page, page.get_by_role("link", name="Team manager decides"))
+    heading(page, "Decide on the closure")
+    tab_to(page, page.get_by_label("Agree the closure"))
+    page.keyboard.press("Space")
+    tab_to(page, page.get_by_label("Closure discussion and the reasons for your decision"))
+    page.keyboard.type("Discussed in supervision; outcomes met.")
+    key_land(page, page.get_by_role("button", name="Save decision"))
+    success(page, "Closure agreed")
 
 
 def test_j2_recording_a_visit_and_a_document_from_the_case_page(

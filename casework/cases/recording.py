@@ -320,11 +320,15 @@ def record(request: HttpRequest, case_id: int) -> HttpResponse:
         except once.AlreadySubmitted:
             messages.success(request, once.ALREADY_SAVED)
             return redirect(f"{reverse('case-detail', kwargs={'case_id': case.pk})}#{kind.section}")
-        except (InvalidInput, NotPermitted) as error:
-            if isinstance(error, InvalidInput):
-                show_problems(form, error)
-            else:
-                form.add_error(None, str(error))
+        except NotPermitted as refused:
+            return render(
+                request,
+                "closure/not_permitted.html",
+                {"message": str(refused), "case": case},
+                status=403,
+            )
+        except InvalidInput as error:
+            show_problems(form, error)
         else:
             messages.success(request, message)
             return redirect(f"{reverse('case-detail', kwargs={'case_id': case.pk})}#{kind.section}")

@@ -70,7 +70,8 @@ def test_j2_a_manager_records_decisions_and_supervision_and_a_worker_cannot(
     refused = Client()
     refused.force_login(worker)
     response = refused.post(url, data)
-    assert response.status_code == 400
+    assert response.status_code == 403
+    assert b"If you think you should be able to" in response.content
     assert not open_case.decisions.exists()
     client = Client()
     client.force_login(manager)
@@ -78,7 +79,7 @@ def test_j2_a_manager_records_decisions_and_supervision_and_a_worker_cannot(
     assert open_case.decisions.count() == 1
     supervision = f"{reverse('case-record', kwargs={'case_id': open_case.pk})}?what=supervision"
     held = {"held_on": TODAY, "discussion": "Progress against the plan"}
-    assert refused.post(supervision, held).status_code == 400
+    assert refused.post(supervision, held).status_code == 403
     assert b"Supervision recorded" in client.post(supervision, held, follow=True).content
 
 

@@ -44,7 +44,8 @@ from casework.cases.services import (
 from casework.closure.forms import MultilineField, show_problems
 from casework.core.codes import CategoryOfAbuse, LegalStatus
 from casework.core.errors import InvalidInput, NotFound, NotPermitted
-from casework.frontend import once
+from casework.core.trial import refusal_of
+from casework.frontend import inline, once
 from casework.frontend.widgets import DateInput
 from casework.organisation.models import Role
 
@@ -312,7 +313,19 @@ def record(request: HttpRequest, case_id: int) -> HttpResponse:
     # Links may pre-fill the form from the query string (`?what=note&kind=closure_discussion`).
     initial = {k: v for k, v in request.GET.items() if k in kind.form.base_fields}
     form = kind.form(request.POST or None, initial=initial, **extra)
-    if request.method == "POST" and form.is_valid():
+    inline.enable(form, request.get_full_path())
+    if inline.requested(request):
+        # Checked as if sent, by the service itself in a rolled-back transaction; htmx shows
+        # only the field it asked about. Nothing is saved.
+        if form.is_valid():
+            try:
+                refused = refusal_of(lambda: kind.save(user, case, form))
+            except NotPermitted as not_allowed:
+                form.add_error(None, str(not_allowed))
+            else:
+                if refused is not None:
+                    show_problems(form, refused)
+    elif request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
                 once.spend(request)
@@ -342,5 +355,5 @@ def record(request: HttpRequest, case_id: int) -> HttpResponse:
             "has_errors": bool(form.errors),
             "once": once.token_for(request),
         },
-        status=400 if form.errors else 200,
+        status=400 if form.errors and not inline.requested(request) else 200,
     )

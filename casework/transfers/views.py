@@ -13,7 +13,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +22,7 @@ from casework.access.policy import cases_visible_to
 from casework.accounts.models import User
 from casework.closure.forms import PackForm, show_problems
 from casework.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from casework.core.trial import refusal_of
 from casework.organisation.models import Membership, Role, Team
 from casework.policy.evaluate import checklist_results, form_fields
 from casework.policy.schema import FormField, Pathway
@@ -316,7 +316,7 @@ def summary(request: HttpRequest, case_id: int) -> HttpResponse:
                 show_problems(form, error)
             else:
                 return _done(request, page, "Transfer summary completed")
-        elif (refused := _refusal_of(submit)) is not None:
+        elif (refused := refusal_of(submit)) is not None:
             show_problems(form, refused)
         else:
             return _check(request, page, form, spec.title, "Confirm and complete the summary")
@@ -324,24 +324,6 @@ def summary(request: HttpRequest, case_id: int) -> HttpResponse:
     return _show(
         request, "transfers/summary.html", page, {"form": form, "title": spec.title, "spec": spec}
     )
-
-
-class _DryRun(Exception):
-    """Raised to roll back a trial run of a service: nothing it wrote is kept."""
-
-
-def _refusal_of(call: Callable[[], object]) -> InvalidInput | None:
-    """Run the service in a transaction that is always rolled back, to learn whether it
-    would accept the answers before showing "Check your answers". The service stays the one
-    place the rules live."""
-    try:
-        with transaction.atomic():
-            call()
-            raise _DryRun
-    except _DryRun:
-        return None
-    except InvalidInput as refused:
-        return refused
 
 
 def _check(
@@ -595,7 +577,7 @@ def pathway_start(request: HttpRequest, case_id: int) -> HttpResponse:
             if "confirm" in request.POST:
                 send()
                 return _done(request, page, f"{pathway.label}: requested")
-            refused = _refusal_of(send)
+            refused = refusal_of(send)
             if refused is None:
                 return _check(request, page, form, pathway.label, "Confirm and send the request")
             raise refused

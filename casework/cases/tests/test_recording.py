@@ -130,3 +130,27 @@ def test_the_pick_list_offers_managers_kinds_only_to_managers(
         assert "Record a visit" in html
         assert ("Record supervision" in html) is shown
         assert ("Record a manager&#x27;s decision" in html) is shown
+
+
+def test_inline_validation_checks_one_field_with_the_service_and_saves_nothing(
+    open_case: Case, worker: User
+) -> None:
+    """htmx posts the form with `validate=<field>` when a field changes: the answer is the
+    page with that field's error (here the service's: a visit cannot be in the future), as
+    200 so htmx swaps it in, and nothing is recorded."""
+    client = Client()
+    client.force_login(worker)
+    url = f"{reverse('case-record', kwargs={'case_id': open_case.pk})}?what=visit"
+    page = client.get(url).content.decode()
+    assert 'hx-select="#id_visited_on-group"' in page
+    checked = client.post(
+        url,
+        {"visited_on": "2999-01-01", "subject_seen": "on", "validate": "visited_on"},
+        headers={"HX-Request": "true"},
+    )
+    assert checked.status_code == 200
+    html = checked.content.decode()
+    group = html.split('id="id_visited_on-group"')[1].split('id="id_subject_seen-group"')[0]
+    assert "govuk-error-message" in group
+    assert "future" in group
+    assert not open_case.visits.exists()

@@ -320,7 +320,6 @@ def summary(request: HttpRequest, case_id: int) -> HttpResponse:
             show_problems(form, refused)
         else:
             return _check(request, page, form, spec.title, "Confirm and complete the summary")
-    spec = pack.spec.forms[transfer_spec.summary_form]
     return _show(
         request, "transfers/summary.html", page, {"form": form, "title": spec.title, "spec": spec}
     )

@@ -12,10 +12,9 @@ from playwright.sync_api import FilePayload, Locator, Page, expect
 
 from casework.accounts.models import User
 from casework.cases.models import Case, CaseStatus
-from casework.cases.services import case_close_imported, case_open
+from casework.cases.tests.test_intake import returning_child
 from casework.closure.models import Closure
-from casework.organisation.models import Role, Team, TeamFunction
-from casework.people.services import person_create
+from casework.organisation.models import Role, Team
 from casework.tasks.models import Task, TaskStatus
 from casework.tasks.services import task_schedule
 from casework.transfers.models import Transfer
@@ -65,31 +64,7 @@ def test_j5_the_front_door_finds_a_returning_child_and_records_the_referral(
 ) -> None:
     """J5: a misspelt name and the date of birth find a child another team closed (identity
     only); recording the referral opens a case and goes to the last closure summary."""
-    irt = make_team("irt", TeamFunction.FRONT_DOOR)
-    ai = make_team("ai", TeamFunction.ASSESSMENT_INTERVENTION)
-    make_staff("duty", irt)
-    ai_worker = make_staff("aiworker", ai)
-    child = person_create(
-        actor=ai_worker,
-        given_name="Katherine",
-        family_name="Smith",
-        date_of_birth=dt.date(2014, 4, 4),
-    )
-    earlier = case_open(
-        actor=ai_worker,
-        subject=child,
-        team=ai,
-        received_on=TODAY - dt.timedelta(days=200),
-        source="6",
-        reason="Concern",
-    )
-    case_close_imported(
-        actor=None,
-        case=earlier,
-        closed_on=TODAY - dt.timedelta(days=30),
-        reason_code="RC7",
-        note="Closed",
-    )
+    _irt, _duty, child, _earlier = returning_child(make_team, make_staff)
     open_site(page, live_server)
     sign_in(page, "duty")
     follow(page, "Find a person")

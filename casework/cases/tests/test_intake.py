@@ -71,16 +71,15 @@ def test_j5_front_door_adds_a_new_child_and_opens_a_case(
     assert (case.responsible_team, case.allocated_worker) == (irt, duty)
 
 
-def test_r003_07_a_returning_child_is_found_loosely_and_goes_to_the_last_summary(
+def returning_child(
     make_team: Callable[..., Team], make_staff: Callable[..., User]
-) -> None:
-    """R003-07, J5: the front door finds a child closed by another team by a misspelt name
-    and date of birth (identity only: no need to know), records the referral, and is taken to
-    the last closure summary beside it."""
+) -> tuple[Team, User, Person, Case]:
+    """A front door with a duty worker, and Katherine Smith (born 4 April 2014), whose case
+    A&I closed a month ago: the front door has no need to know about her."""
     irt = make_team("irt", TeamFunction.FRONT_DOOR)
     ai = make_team("ai", TeamFunction.ASSESSMENT_INTERVENTION)
     duty = make_staff("duty", irt)
-    ai_worker = make_staff("aiw", ai)
+    ai_worker = make_staff("aiworker", ai)
     child = person_create(
         actor=ai_worker,
         given_name="Katherine",
@@ -102,6 +101,16 @@ def test_r003_07_a_returning_child_is_found_loosely_and_goes_to_the_last_summary
         reason_code="RC7",
         note="Closed",
     )
+    return irt, duty, child, earlier
+
+
+def test_r003_07_a_returning_child_is_found_loosely_and_goes_to_the_last_summary(
+    make_team: Callable[..., Team], make_staff: Callable[..., User]
+) -> None:
+    """R003-07, J5: the front door finds a child closed by another team by a misspelt name
+    and date of birth (identity only: no need to know), records the referral, and is taken to
+    the last closure summary beside it."""
+    irt, duty, child, earlier = returning_child(make_team, make_staff)
     client = _client(duty)
     found = client.get(reverse("person-search"), {"q": "Catherine Smyth 04/04/2014"})
     assert b"Katherine Smith" in found.content

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "casework.closure",
     "casework.transfers",
     "casework.frontend",
+    "casework.api",
 ]
 
 MIDDLEWARE = [

@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
 from casework.accounts.forms import SignInForm
+from casework.api.api import api
 
 
 def health(_request: HttpRequest) -> HttpResponse:
@@ -21,6 +22,7 @@ urlpatterns = [
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     path("", include("casework.cases.urls")),
     path("", include("casework.closure.urls")),
     path("", include("casework.transfers.urls")),

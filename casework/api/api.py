@@ -427,3 +427,9 @@ def my_tasks(request: HttpRequest) -> list[TaskOut]:
         )
         for t in tasks_for(_user(request))[:PAGE_MAX]
     ]
+
+
+# Routers for the workflows, registered last so they can use the shared error responses.
+from casework.api.closure import router as closure_router  # noqa: E402
+
+api.add_router("", closure_router)

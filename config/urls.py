@@ -27,4 +27,5 @@ urlpatterns = [
     path("", include("casework.closure.urls")),
     path("", include("casework.transfers.urls")),
     path("", include("casework.tasks.urls")),
+    path("", include("casework.api.urls")),
 ]

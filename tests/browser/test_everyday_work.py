@@ -332,3 +332,18 @@ def test_r004_11_business_support_does_the_three_monthly_audit(
     land(page, waiting.get_by_role("button", name="Mark as done"))
     success(page, "Done: Business Support three-monthly audit")
     assert Task.objects.get(case=open_case).status == TaskStatus.DONE
+
+
+def test_a_worker_makes_an_api_token_from_my_cases(
+    page: Page, live_server: object, worker: User
+) -> None:
+    """Issue 7: the API token page is reached from My cases, shows the new token once, and
+    passes axe like every other page."""
+    open_site(page, live_server)
+    sign_in(page, worker.username)
+    follow(page, "Your API tokens")
+    heading(page, "Your API tokens")
+    page.get_by_label("What is the token for?").fill("Trying the API")
+    press(page, "Make a token")
+    expect(page.locator("#new-token code")).to_have_count(1)
+    expect(page.locator("table")).to_contain_text("Trying the API")

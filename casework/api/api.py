@@ -21,13 +21,16 @@ from pydantic import Field
 
 from casework.access.policy import case_for, cases_visible_to
 from casework.accounts.models import User
+from casework.api.closure import router as closure_router
 from casework.api.models import ApiToken, IdempotentRequest
+from casework.api.problems import ERRORS
 from casework.api.services import token_digest
 from casework.audit.models import AuditEvent
 from casework.cases.models import Case, CaseStatus
 from casework.cases.services import visit_record
 from casework.closure.selectors import closure_readiness
 from casework.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from casework.frontend.pages import signed_in_user as _user
 from casework.people.selectors import people_search
 from casework.tasks.selectors import tasks_for
 
@@ -58,14 +61,7 @@ api = NinjaAPI(
     auth=TokenAuth(),
     urls_namespace="api-v1",
 )
-
-
-class Problem(Schema):
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    errors: list[dict[str, str]] = Field(default_factory=list)
+api.add_router("", closure_router)
 
 
 def _problem(
@@ -130,15 +126,6 @@ def _unauthenticated(request: HttpRequest, error: AuthenticationError) -> HttpRe
         "Not signed in",
         "Send a live API token as 'Authorization: Bearer <token>'. Make one in the admin.",
     )
-
-
-ERRORS = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem}
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - TokenAuth sets it
-    return user
 
 
 # --- Cases ------------------------------------------------------------------------------------
@@ -427,9 +414,3 @@ def my_tasks(request: HttpRequest) -> list[TaskOut]:
         )
         for t in tasks_for(_user(request))[:PAGE_MAX]
     ]
-
-
-# Routers for the workflows, registered last so they can use the shared error responses.
-from casework.api.closure import router as closure_router  # noqa: E402
-
-api.add_router("", closure_router)

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from casework.access.policy import case_for
 from casework.accounts.models import User
+from casework.api.problems import ERRORS
 from casework.cases.models import Case, NoteKind
 from casework.cases.services import note_add
 from casework.closure.models import ACTIVE_STATES, Closure
@@ -24,16 +25,11 @@ from casework.closure.services import (
     closure_propose,
 )
 from casework.core.errors import NotFound
+from casework.frontend.pages import signed_in_user as _user
 
 router = Router(tags=["closure"])
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,59}$"
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - TokenAuth sets it
-    return user
 
 
 class ClosureOut(Schema):
@@ -69,13 +65,7 @@ def _active(user: User, case_id: int) -> Closure:
     return closure
 
 
-def _errors() -> dict[int, Any]:
-    from casework.api.api import ERRORS  # the API module imports this router last
-
-    return ERRORS
-
-
-@router.get("/cases/{case_id}/closure", response={200: ClosureOut, **_errors()})
+@router.get("/cases/{case_id}/closure", response={200: ClosureOut, **ERRORS})
 def get_closure(request: HttpRequest, case_id: int) -> ClosureOut:
     """The closure in progress on the case."""
     return _out(_active(_user(request), case_id))
@@ -86,7 +76,7 @@ class ProposeIn(Schema):
     note: str = Field(default="", max_length=5000)
 
 
-@router.post("/cases/{case_id}/closure", response={201: ClosureOut, **_errors()})
+@router.post("/cases/{case_id}/closure", response={201: ClosureOut, **ERRORS})
 def propose(request: HttpRequest, case_id: int, body: ProposeIn) -> Any:
     user = _user(request)
     case = case_for(user, case_id)
@@ -100,7 +90,7 @@ class DecisionIn(Schema):
     actions: list[str] = Field(default_factory=list, max_length=50)
 
 
-@router.post("/cases/{case_id}/closure/decision", response={200: ClosureOut, **_errors()})
+@router.post("/cases/{case_id}/closure/decision", response={200: ClosureOut, **ERRORS})
 def decide(request: HttpRequest, case_id: int, body: DecisionIn) -> ClosureOut:
     user = _user(request)
     closure = closure_decide(
@@ -121,7 +111,7 @@ class AnswerIn(Schema):
 
 @router.put(
     "/cases/{case_id}/closure/checklists/{checklist_id}/items/{item_id}",
-    response={200: ClosureOut, **_errors()},
+    response={200: ClosureOut, **ERRORS},
 )
 def answer_item(
     request: HttpRequest, case_id: int, checklist_id: str, item_id: str, body: AnswerIn
@@ -142,7 +132,7 @@ def answer_item(
 
 @router.post(
     "/cases/{case_id}/closure/checklists/{checklist_id}/completion",
-    response={200: ClosureOut, **_errors()},
+    response={200: ClosureOut, **ERRORS},
 )
 def complete_checklist(request: HttpRequest, case_id: int, checklist_id: str) -> ClosureOut:
     user = _user(request)
@@ -156,7 +146,7 @@ class AuthoriseIn(Schema):
     compliance_review: str = Field(default="", max_length=10000)
 
 
-@router.post("/cases/{case_id}/closure/authorisation", response={200: ClosureOut, **_errors()})
+@router.post("/cases/{case_id}/closure/authorisation", response={200: ClosureOut, **ERRORS})
 def authorise(request: HttpRequest, case_id: int, body: AuthoriseIn) -> ClosureOut:
     user = _user(request)
     closure = closure_authorise(
@@ -180,7 +170,7 @@ class NoteOut(Schema):
     occurred_on: dt.date
 
 
-@router.post("/cases/{case_id}/notes", response={201: NoteOut, **_errors()}, tags=["cases"])
+@router.post("/cases/{case_id}/notes", response={201: NoteOut, **ERRORS}, tags=["cases"])
 def add_note(request: HttpRequest, case_id: int, body: NoteIn) -> Any:
     user = _user(request)
     note = note_add(

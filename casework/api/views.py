@@ -9,11 +9,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from casework.accounts.models import User
 from casework.api.models import ApiToken
 from casework.api.services import api_token_create, api_token_revoke
 from casework.closure.forms import show_problems
 from casework.core.errors import InvalidInput
+from casework.frontend.pages import signed_in_user as _user
 
 
 class TokenForm(forms.Form):
@@ -23,12 +23,6 @@ class TokenForm(forms.Form):
         help_text="For example, 'Data team weekly export'. It acts with your access.",
         error_messages={"required": "Say what the token is for."},
     )
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - the middleware guarantees a signed-in user
-    return user
 
 
 @require_http_methods(["GET", "POST"])

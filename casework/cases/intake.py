@@ -26,18 +26,13 @@ from casework.closure.forms import MultilineField, show_problems
 from casework.core.codes import PrimaryNeed, ReferralSource, Sex
 from casework.core.errors import InvalidInput, NotPermitted
 from casework.frontend import once
+from casework.frontend.pages import signed_in_user as _user
 from casework.frontend.widgets import DateInput
 from casework.organisation.models import Membership, Team
 from casework.people.models import Person
 from casework.people.selectors import people_search, people_visible_to
 from casework.people.services import person_create
 from casework.transfers.rereferral import coming_back
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - the middleware guarantees a signed-in user
-    return user
 
 
 class SearchForm(forms.Form):

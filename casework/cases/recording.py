@@ -46,6 +46,8 @@ from casework.core.codes import CategoryOfAbuse, LegalStatus
 from casework.core.errors import InvalidInput, NotFound, NotPermitted
 from casework.core.trial import refusal_of
 from casework.frontend import inline, once
+from casework.frontend.pages import refused
+from casework.frontend.pages import signed_in_user as _user
 from casework.frontend.widgets import DateInput
 from casework.organisation.models import Role
 
@@ -281,12 +283,6 @@ KINDS: dict[str, Kind] = {
 }
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - the middleware guarantees a signed-in user
-    return user
-
-
 @require_http_methods(["GET", "POST"])
 def record(request: HttpRequest, case_id: int) -> HttpResponse:
     user = _user(request)
@@ -319,12 +315,12 @@ def record(request: HttpRequest, case_id: int) -> HttpResponse:
         # only the field it asked about. Nothing is saved.
         if form.is_valid():
             try:
-                refused = refusal_of(lambda: kind.save(user, case, form))
+                trial = refusal_of(lambda: kind.save(user, case, form))
             except NotPermitted as not_allowed:
                 form.add_error(None, str(not_allowed))
             else:
-                if refused is not None:
-                    show_problems(form, refused)
+                if trial is not None:
+                    show_problems(form, trial)
     elif request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -333,13 +329,8 @@ def record(request: HttpRequest, case_id: int) -> HttpResponse:
         except once.AlreadySubmitted:
             messages.success(request, once.ALREADY_SAVED)
             return redirect(f"{reverse('case-detail', kwargs={'case_id': case.pk})}#{kind.section}")
-        except NotPermitted as refused:
-            return render(
-                request,
-                "closure/not_permitted.html",
-                {"message": str(refused), "case": case},
-                status=403,
-            )
+        except NotPermitted as not_allowed:
+            return refused(request, str(not_allowed), case=case)
         except InvalidInput as error:
             show_problems(form, error)
         else:

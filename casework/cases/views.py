@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from casework.access.policy import case_for, cases_visible_to
-from casework.accounts.models import User
 from casework.cases.models import CaseStatus, DocumentKind
 from casework.cases.selectors import case_page, my_open_cases, team_open_cases
 from casework.cases.services import document_upload
@@ -20,6 +19,8 @@ from casework.closure.forms import show_problems
 from casework.closure.selectors import closure_queue, closure_readiness, is_manager
 from casework.core.errors import InvalidInput, NotFound, NotPermitted
 from casework.frontend import once
+from casework.frontend.pages import refused
+from casework.frontend.pages import signed_in_user as _user
 from casework.organisation.models import Membership
 from casework.tasks.selectors import overdue_by_worker, tasks_for, unread_notifications
 from casework.transfers.models import ACTIVE_TRANSFER_STATES, Transfer
@@ -28,12 +29,6 @@ from casework.transfers.selectors import transfer_queue
 
 TASKS_SHOWN = 50
 NOTIFICATIONS_SHOWN = 20
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - the middleware guarantees a signed-in user
-    return user
 
 
 def _parse_after(raw: str | None) -> tuple[dt.date, int] | None:
@@ -170,12 +165,7 @@ def team_work(request: HttpRequest) -> HttpResponse:
     requests, unallocated cases, and overdue work by worker, each linking to its queue."""
     user = _user(request)
     if not is_manager(user):
-        return render(
-            request,
-            "closure/not_permitted.html",
-            {"message": "This page is for team managers and senior managers."},
-            status=403,
-        )
+        return refused(request, "This page is for team managers and senior managers.")
     closures = closure_queue(user)
     transfers = transfer_queue(user)
     teams = Membership.objects.current().filter(user=user).values("team_id")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms
@@ -17,9 +16,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
-from casework.accounts.models import User
 from casework.cases.models import CaseStatus
 from casework.closure.documents import TamperedDocument, signed_document_pdf
 from casework.closure.forms import (
@@ -72,7 +70,9 @@ from casework.closure.services import (
     summary_share,
     summary_sign,
 )
-from casework.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from casework.core.errors import Conflict, InvalidInput
+from casework.frontend.pages import case_page, refused
+from casework.frontend.pages import signed_in_user as _user
 from casework.policy.schema import Step
 
 logger = logging.getLogger(__name__)
@@ -83,30 +83,12 @@ CaseView = Callable[[HttpRequest, int], HttpResponse]
 FACT_STEP_KINDS = {"discuss", "decide", "meeting", "task", "assess", "archive"}
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - the middleware guarantees a signed-in user
-    return user
-
-
 def _refused(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "closure/not_permitted.html", {"message": message}, status=403)
+    return refused(request, message)
 
 
-def closure_page(view: CaseView) -> CaseView:
-    """A case-scoped closure page: a case the user may not see is a 404, and an action their
-    role does not allow is a plain 403 page, never a crash."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, case_id: int) -> HttpResponse:
-        try:
-            return view(request, case_id)
-        except NotFound as missing:
-            raise Http404(str(missing)) from missing
-        except NotPermitted as refused:
-            return _refused(request, str(refused))
-
-    return require_http_methods(["GET", "POST"])(wrapper)
+# Closure pages are case pages like any other (404 for no need to know, 403 for a role).
+closure_page = case_page
 
 
 def _tasks_url(v: ClosureView) -> str:

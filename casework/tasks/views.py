@@ -8,16 +8,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from casework.accounts.models import User
 from casework.core.errors import InvalidInput, NotPermitted
+from casework.frontend.pages import signed_in_user as _user
 from casework.tasks.selectors import tasks_for
 from casework.tasks.services import notifications_mark_read, task_complete
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - the middleware guarantees a signed-in user
-    return user
 
 
 @require_POST

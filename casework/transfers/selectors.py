@@ -325,9 +325,6 @@ class TransferPage:
             or holds_role_for_case(self.user, self.case, pathway.decided_by)
         )
 
-    def close_task_open(self, request: PathwayRequest) -> bool:
-        return Task.objects.filter(key=f"pathway:{request.pk}:close", status="open").exists()
-
 
 def transfer_page(user: User, case_id: int) -> TransferPage:
     """The transfer page's data: NotFound if the user may not see the case."""

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms
@@ -16,13 +14,14 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from casework.access.policy import cases_visible_to
-from casework.accounts.models import User
 from casework.closure.forms import PackForm, show_problems
 from casework.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from casework.core.trial import refusal_of
+from casework.frontend.pages import case_page
+from casework.frontend.pages import signed_in_user as _user
 from casework.organisation.models import Membership, Role, Team
 from casework.policy.evaluate import checklist_results, form_fields
 from casework.policy.schema import FormField, Pathway
@@ -71,32 +70,6 @@ from casework.transfers.services import (
     transfer_summary_submit,
     transfer_withdraw,
 )
-
-CaseView = Callable[[HttpRequest, int], HttpResponse]
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - the middleware guarantees a signed-in user
-    return user
-
-
-def case_page(view: CaseView) -> CaseView:
-    """A case-scoped page: a case the user may not see is a 404, and an action their role
-    does not allow is a plain 403 page, never a crash."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, case_id: int) -> HttpResponse:
-        try:
-            return view(request, case_id)
-        except NotFound as missing:
-            raise Http404(str(missing)) from missing
-        except NotPermitted as refused:
-            return render(
-                request, "closure/not_permitted.html", {"message": str(refused)}, status=403
-            )
-
-    return require_http_methods(["GET", "POST"])(wrapper)
 
 
 def _show(

@@ -13,6 +13,8 @@ from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import CheckFunction
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from casework.accounts.models import User
 from casework.api.services import api_token_create
@@ -57,4 +59,12 @@ def tokens(open_case: Case, worker: User, outsider: User) -> dict[str, str]:
 def test_the_api_keeps_its_own_promises(
     case: schemathesis.Case[Any], caller: str, tokens: dict[str, str]
 ) -> None:
-    case.call_and_validate(headers={"Authorization": f"Bearer {tokens[caller]}"})
+    # An action can be refused by the procedure with data the schema allows (a reason the
+    # bound pack does not list, a date in the future): a 400 with the service's explanation
+    # is right there, and OpenAPI cannot express those rules. Reads must accept valid input.
+    excluded: list[CheckFunction] = (
+        [positive_data_acceptance] if case.method.upper() != "GET" else []
+    )
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {tokens[caller]}"}, excluded_checks=excluded
+    )

@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    # Listed so the API's browsable docs use Ninja's own copy of Swagger UI, not a CDN that a
+    # council's network may block (or that could change under us).
+    "ninja",
     "casework.core",
     "casework.accounts",
     "casework.organisation",
@@ -67,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "casework.api.idempotency.IdempotencyKeyMiddleware",
     "casework.accounts.middleware.LoginRequiredEverywhereMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

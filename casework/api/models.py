@@ -27,14 +27,19 @@ class ApiToken(models.Model):
 
 
 class IdempotentRequest(models.Model):
-    """The first answer to an action POST sent with an `Idempotency-Key`: a retry with the
-    same key gets the same answer and the action is not repeated."""
+    """The first successful answer to an API action sent with an `Idempotency-Key`: a retry
+    with the same key gets the same answer and the action is not repeated (see
+    `casework.api.idempotency`)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=100)
+    fingerprint = models.CharField(
+        max_length=64, help_text="SHA-256 of the method, path and body: a reused key must match."
+    )
     path = models.CharField(max_length=300)
     status = models.PositiveSmallIntegerField()
-    body = models.JSONField()
+    content = models.TextField()
+    content_type = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

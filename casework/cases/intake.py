@@ -24,13 +24,13 @@ from casework.cases.models import Case, CaseStatus, ReferralKind
 from casework.cases.services import case_open
 from casework.closure.forms import MultilineField, show_problems
 from casework.core.codes import PrimaryNeed, ReferralSource, Sex
-from casework.core.errors import InvalidInput, NotPermitted
+from casework.core.errors import InvalidInput, NotFound, NotPermitted
 from casework.frontend import once
 from casework.frontend.pages import signed_in_user as _user
 from casework.frontend.widgets import DateInput
 from casework.organisation.models import Membership, Team
 from casework.people.models import Person
-from casework.people.selectors import people_search, people_visible_to
+from casework.people.selectors import people_search, person_for_intake
 from casework.people.services import person_create
 from casework.transfers.rereferral import coming_back
 
@@ -195,11 +195,10 @@ class ReferralForm(forms.Form):
 
 
 def _person_for_intake(user: User, raw: str | None) -> Person:
-    pool = Person.objects.all() if may_check_for_duplicates(user) else people_visible_to(user)
-    person = pool.filter(pk=int(raw)).first() if raw and raw.isdigit() else None
-    if person is None:
-        raise Http404("There is no such person. Search again.")
-    return person
+    try:
+        return person_for_intake(user, int(raw) if raw and raw.isdigit() else 0)
+    except NotFound as missing:
+        raise Http404(str(missing)) from missing
 
 
 @require_http_methods(["GET", "POST"])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from casework.access.policy import cases_visible_to
+from casework.access.policy import cases_visible_to, may_check_for_duplicates
 from casework.accounts.models import User
 from casework.core.errors import NotFound
 from casework.people.matching import name_score, name_words, parse_date, sound_code
@@ -31,6 +31,16 @@ def person_for(user: User, person_id: int) -> Person:
     person = people_visible_to(user).filter(pk=person_id).first()
     if person is None:
         raise NotFound("There is no person with that ID that you can see.")
+    return person
+
+
+def person_for_intake(user: User, person_id: int) -> Person:
+    """The person a referral is for. Intake staff, who must find a family the council knew
+    before, may open a case for anyone; others only for the people they can already see."""
+    pool = Person.objects.all() if may_check_for_duplicates(user) else people_visible_to(user)
+    person = pool.filter(pk=person_id).first()
+    if person is None:
+        raise NotFound("There is no person with that ID that you can see. Search again.")
     return person
 
 

@@ -4,18 +4,25 @@ problem documents for errors, keyset pages, and an idempotent visit."""
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import re
+import threading
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
-from django.urls import URLResolver, get_resolver
 from django.utils import timezone
+from ninja import Schema
 
 from casework.accounts.models import User
+from casework.api import api as api_module
 from casework.api.services import api_token_create, api_token_revoke
 from casework.cases.models import Case, Visit
+from casework.cases.services import case_close_imported
 from casework.core.errors import NotPermitted
+from casework.tasks.services import task_schedule
 
 TODAY = timezone.localdate().isoformat()
 
@@ -108,6 +115,15 @@ def test_a_visit_with_an_idempotency_key_is_recorded_once(open_case: Case, worke
     again = client.post(url, body, content_type="application/json", headers=auth)
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert Visit.objects.filter(case=open_case).count() == 1
+    # The same key for a different request is refused, and records nothing.
+    other = client.post(
+        url, {**body, "seen_alone": False}, content_type="application/json", headers=auth
+    )
+    assert other.status_code == 422
+    assert "different request" in other.json()["detail"]
     assert Visit.objects.filter(case=open_case).count() == 1
     refused = client.post(
         url,
@@ -116,56 +132,183 @@ def test_a_visit_with_an_idempotency_key_is_recorded_once(open_case: Case, worke
         headers=bearer(worker),
     )
     assert refused.status_code == 400
+    assert refused["Content-Type"] == "application/problem+json"
     assert refused.json()["title"] == "Invalid input"
     assert Visit.objects.filter(case=open_case).count() == 1
 
 
-def _api_case_paths() -> list[str]:
-    resolver = get_resolver()
-    paths = []
-    for pattern in resolver.url_patterns:
-        if str(pattern.pattern) == "api/v1/":
-            assert isinstance(pattern, URLResolver)
-            for inner in pattern.url_patterns:
-                if "case_id" in str(inner.pattern):
-                    paths.append("/api/v1/" + str(inner.pattern))
-    return sorted(set(paths))
-
-
-# A valid body for each kind of action, so that the case check (not the body's) answers.
-VALID_BODIES: dict[str, dict[str, object]] = {
-    "visits": {"visited_on": TODAY, "subject_seen": True},
-    "notes": {"title": "Note", "body": "Text", "occurred_on": TODAY},
-    "closure": {"reason_id": "goals-achieved"},
-    "decision": {"outcome": "agreed", "note": "Agreed"},
-    "items": {"answer": "yes"},
-}
-
-
-def test_x02_every_api_path_with_a_case_id_is_404_to_another_team(
-    open_case: Case, outsider: User
+def test_a_refused_action_is_not_remembered_so_a_retry_can_succeed(
+    open_case: Case, worker: User
 ) -> None:
-    """X-02: the sweep finds every API route that takes a case id and checks that a caller
-    from another team gets a 404 from every method it serves, with a body it would accept."""
-    paths = _api_case_paths()
-    assert len(paths) >= 8
+    """Only a success is replayed: a refusal changed nothing, so the same key may try again
+    once the problem is put right (here, the case note that was missing its kind)."""
+    client = Client()
+    auth = {**bearer(worker), "Idempotency-Key": "note-1"}
+    url = f"/api/v1/cases/{open_case.pk}/notes"
+    body = {"title": "Call", "body": "Spoke to school", "occurred_on": TODAY}
+    case_close_imported(
+        actor=None, case=open_case, closed_on=timezone.localdate(), reason_code="RC8", note="x"
+    )
+    refused = client.post(url, body, content_type="application/json", headers=auth)
+    assert refused.status_code == 400, refused.json()
+    Case.objects.filter(pk=open_case.pk).update(status="open", closed_on=None)
+    accepted = client.post(url, body, content_type="application/json", headers=auth)
+    assert accepted.status_code == 201
+    assert "Idempotent-Replayed" not in accepted.headers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_copies_of_a_request_racing_in_with_one_key_act_once(
+    open_case: Case, worker: User
+) -> None:
+    """A client that retries before its first request has answered: both copies get the same
+    answer and one visit is recorded (the loser's action rolls back with its failed insert
+    of the answer)."""
+    auth = {**bearer(worker), "Idempotency-Key": "racing-visit"}
+    url = f"/api/v1/cases/{open_case.pk}/visits"
+    body = {"visited_on": TODAY, "subject_seen": True}
+    barrier = threading.Barrier(2)
+    answers: list[tuple[int, Any]] = []
+
+    def post() -> None:
+        try:
+            barrier.wait(timeout=10)
+            got = Client().post(url, body, content_type="application/json", headers=auth)
+            answers.append((got.status_code, got.json()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert [status for status, _ in answers] == [201, 201]
+    assert answers[0][1] == answers[1][1]
+    assert Visit.objects.filter(case=open_case).count() == 1
+
+
+def test_the_openapi_description_says_errors_are_problem_documents() -> None:
+    described = Client().get("/api/v1/openapi.json").json()
+    visits = described["paths"]["/api/v1/cases/{case_id}/visits"]["post"]["responses"]
+    assert set(visits["404"]["content"]) == {"application/problem+json"}
+    assert set(visits["201"]["content"]) == {"application/json"}
+
+
+# --- Need to know: a sweep of every route that takes an ID -----------------------------------
+
+OPENAPI_PATH_PARAM = re.compile(r"{([a-z_]+)}")
+
+
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        schema = spec["components"]["schemas"][name]
+    return schema
+
+
+def minimal_valid(spec: dict[str, Any], schema: dict[str, Any]) -> Any:
+    """The smallest value the schema accepts, so that the route's own checks (here, need to
+    know) answer rather than the schema's."""
+    schema = _resolve(spec, schema)
+    for choice in ("anyOf", "oneOf", "allOf"):
+        if choice in schema:
+            options = [o for o in schema[choice] if _resolve(spec, o).get("type") != "null"]
+            return minimal_valid(spec, options[0])
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    kind = schema.get("type")
+    if kind == "object":
+        return {
+            name: minimal_valid(spec, schema["properties"][name])
+            for name in schema.get("required", [])
+        }
+    if kind == "array":
+        return []
+    if kind == "integer" or kind == "number":
+        return max(1, schema.get("minimum", 1))
+    if kind == "boolean":
+        return True
+    if schema.get("format") == "date":
+        return TODAY
+    if schema.get("format") == "date-time":
+        return timezone.now().isoformat()
+    if schema.get("format") == "binary":
+        return SimpleUploadedFile("note.txt", b"A note.", content_type="text/plain")
+    return "a"
+
+
+def test_x02_every_api_route_with_an_id_is_404_to_another_team(
+    open_case: Case, outsider: User, worker: User
+) -> None:
+    """X-02: the sweep reads the API's own description, finds every operation whose path
+    takes an ID, and calls it as a worker from another team with a body the schema accepts:
+    each answer is a 404. IDs are those of real records held by the case's team, so the
+    answer comes from need to know, not from a record that does not exist."""
+    task = task_schedule(
+        key="sweep", case=open_case, title="Visit", role="social_worker", due_on=None
+    )
+    real_ids = {
+        "case_id": open_case.pk,
+        "person_id": open_case.subject_id,
+        "task_id": task.pk,
+    }
+    spec = Client().get("/api/v1/openapi.json").json()
     client = Client()
     auth = bearer(outsider)
-    for path in paths:
-        url = re.sub(r"<(int:)?case_id>", str(open_case.pk), path)
-        url = re.sub(r"<[^>]+>", "some-id", url)
-        # The most specific segment names the action (`closure` is in all closure paths).
-        segments = [seg for seg in url.split("/") if seg in VALID_BODIES]
-        body = VALID_BODIES[segments[-1]] if segments else {}
-        served = 0
-        for method in ("get", "post", "put"):
-            got = (
-                getattr(client, method)(url, body, content_type="application/json", headers=auth)
-                if method != "get"
-                else client.get(url, headers=auth)
-            )
-            if got.status_code == 405:
-                continue
-            served += 1
-            assert got.status_code == 404, (method, url, got.status_code, got.content[:200])
-        assert served, url
+    swept = 0
+    for path, operations in spec["paths"].items():
+        params = OPENAPI_PATH_PARAM.findall(path)
+        if not params:
+            continue
+        if "case_id" not in params:
+            unknown = set(params) - set(real_ids)
+            assert not unknown, f"{path}: add a real record for {unknown} to this sweep"
+        url = path
+        for name in params:
+            # Other IDs on a case route are looked up through the case, which comes first.
+            url = url.replace("{" + name + "}", str(real_ids.get(name, 1)))
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            kwargs: dict[str, Any] = {}
+            if "application/json" in content:
+                body = minimal_valid(spec, content["application/json"]["schema"])
+                kwargs = {"data": body, "content_type": "application/json"}
+            elif "multipart/form-data" in content:
+                kwargs = {"data": minimal_valid(spec, content["multipart/form-data"]["schema"])}
+            got = getattr(client, method)(url, headers=auth, **kwargs)
+            assert got.status_code == 404, (method, url, got.status_code, got.content[:300])
+            swept += 1
+    # Guard against a sweep that quietly finds nothing.
+    assert swept >= 30
+    # The same calls as the case's own worker are not 404s (the IDs are real).
+    mine = Client().get(f"/api/v1/people/{open_case.subject_id}", headers=bearer(worker))
+    assert mine.status_code == 200
+
+
+def test_the_browsable_docs_load_swagger_from_casework_not_a_cdn() -> None:
+    page = Client().get("/api/v1/docs")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower()
+
+
+def test_no_two_schemas_share_a_name() -> None:
+    """The OpenAPI description keys schemas by class name: two `DecisionIn`s in different
+    modules would silently describe one operation with the other's body."""
+    seen: dict[str, str] = {}
+    clashes = []
+    for module in (api_module, *api_module.AREAS):
+        for name, value in vars(module).items():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, Schema)
+                and value.__module__ == module.__name__
+            ):
+                if name in seen:
+                    clashes.append(f"{name} in {seen[name]} and {module.__name__}")
+                seen[name] = module.__name__
+    assert not clashes

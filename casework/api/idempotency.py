@@ -1,0 +1,124 @@
+"""`Idempotency-Key` for every API action (POST, PUT, PATCH, DELETE), in one place.
+
+A client that times out cannot tell whether its request acted. Sent with a key, a retry gets
+the first answer (marked `Idempotent-Replayed: true`) and nothing acts twice. The action and
+the record of its answer commit in one transaction, so two copies racing in at once cannot
+both act: the loser's insert of the answer fails on the unique key, its whole transaction
+(action included) rolls back, and it replays the winner's answer.
+
+Only successful answers are kept: a refusal changed nothing, so a retry may try again (after,
+say, the missing step has been done). Reusing a key for a different request is refused, as
+the IETF draft on the header advises (422). Keys live for `KEEP_FOR`; issue 9 prunes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+
+from casework.api.models import ApiToken, IdempotentRequest
+from casework.api.services import token_digest
+
+ACTIONS = {"POST", "PUT", "PATCH", "DELETE"}
+HEADER = "Idempotency-Key"
+MAX_KEY = 100
+KEEP_FOR = dt.timedelta(days=1)
+
+
+def _problem(status: int, title: str, detail: str) -> HttpResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return HttpResponse(json.dumps(body), status=status, content_type="application/problem+json")
+
+
+def _caller_id(request: HttpRequest) -> int | None:
+    """The token holder, found the same way the API's sign-in finds them; no token (or a
+    dead one) means the API will answer 401, so there is nothing to remember."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return (
+        ApiToken.objects.filter(
+            digest=token_digest(token.strip()), revoked_at__isnull=True, user__is_active=True
+        )
+        .values_list("user_id", flat=True)
+        .first()
+    )
+
+
+def _fingerprint(request: HttpRequest) -> str:
+    """What makes two requests the same request. A file upload is not read into memory to
+    be hashed: its size and type stand for it."""
+    digest = hashlib.sha256(f"{request.method} {request.get_full_path()}\n".encode())
+    content_type = request.content_type or ""
+    if content_type.startswith("multipart/"):
+        digest.update(f"{content_type} {request.META.get('CONTENT_LENGTH', '')}".encode())
+    else:
+        digest.update(request.body)
+    return digest.hexdigest()
+
+
+def _replay(earlier: IdempotentRequest) -> HttpResponse:
+    response = HttpResponse(
+        earlier.content, status=earlier.status, content_type=earlier.content_type
+    )
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+class IdempotencyKeyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        key = request.headers.get(HEADER, "")
+        if not (request.path_info.startswith("/api/") and request.method in ACTIONS and key):
+            return self.get_response(request)
+        if len(key) > MAX_KEY:
+            return _problem(
+                400, "Invalid input", f"An {HEADER} must be at most {MAX_KEY} characters."
+            )
+        caller = _caller_id(request)
+        if caller is None:
+            return self.get_response(request)
+        fingerprint = _fingerprint(request)
+        earlier = IdempotentRequest.objects.filter(user_id=caller, key=key).first()
+        if earlier is not None:
+            return self._answer_again(earlier, fingerprint)
+        try:
+            with transaction.atomic():
+                response = self.get_response(request)
+                if response.status_code >= 500:
+                    transaction.set_rollback(True)
+                elif 200 <= response.status_code < 300 and not response.streaming:
+                    IdempotentRequest.objects.create(
+                        user_id=caller,
+                        key=key,
+                        fingerprint=fingerprint,
+                        path=request.path[:300],
+                        status=response.status_code,
+                        content=response.content.decode("utf-8", errors="replace"),
+                        content_type=response.get("Content-Type", "application/json")[:100],
+                    )
+        except IntegrityError:
+            # The same key raced in from a retry, and won: its answer stands and this copy's
+            # action was rolled back with the failed insert.
+            return self._answer_again(
+                IdempotentRequest.objects.get(user_id=caller, key=key), fingerprint
+            )
+        return response
+
+    @staticmethod
+    def _answer_again(earlier: IdempotentRequest, fingerprint: str) -> HttpResponse:
+        if earlier.fingerprint != fingerprint:
+            return _problem(
+                422,
+                "Idempotency key reused",
+                f"That {HEADER} was used for a different request: send a new key for a new "
+                "request, or the same request to get its first answer again.",
+            )
+        return _replay(earlier)

@@ -13,18 +13,35 @@ from pydantic import Field
 
 from casework.access.policy import case_for, cases_visible_to
 from casework.accounts.models import User
-from casework.api.common import IsoDate, Page, PageQuery, PersonOut, keyset_page, person_out
+from casework.api.common import (
+    NOTE,
+    AnswerValue,
+    FieldId,
+    IsoDate,
+    JsonInt,
+    Page,
+    PageQuery,
+    PersonOut,
+    keyset_page,
+    person_out,
+)
 from casework.api.problems import ERRORS
 from casework.audit.models import AuditEvent
-from casework.cases.models import Case, CaseStatus, ReferralKind
-from casework.cases.services import case_open, referral_record
+from casework.cases.models import Case, CaseStatus, ReferralKind, RiskFlag
+from casework.cases.services import (
+    case_allocate,
+    case_complexity_decide,
+    case_open,
+    case_risk_flags_set,
+    referral_record,
+)
 from casework.closure.selectors import closure_readiness
 from casework.core.codes import PrimaryNeed, ReferralSource
-from casework.core.errors import NotFound
+from casework.core.errors import InvalidInput, NotFound
 from casework.frontend.pages import signed_in_user as _user
 from casework.organisation.models import Team
 from casework.people.selectors import person_for_intake
-from casework.transfers.rereferral import coming_back
+from casework.transfers.rereferral import coming_back, re_referral_review_record
 
 router = Router(tags=["cases"])
 
@@ -205,7 +222,7 @@ class ReferralOut(Schema):
 
 
 class NewReferralIn(Schema):
-    person_id: int = Field(ge=1, description="From `GET /people` or `POST /people`.")
+    person_id: JsonInt = Field(ge=1, description="From `GET /people` or `POST /people`.")
     team: str = Field(min_length=1, max_length=40, description="The code of your team.")
     received_on: IsoDate
     source: ReferralSource
@@ -322,3 +339,113 @@ def add_contact(request: HttpRequest, case_id: int, body: ContactIn) -> Any:
         no_further_action=body.no_further_action,
     )
     return Status(201, _referral_out(referral))
+
+
+# --- Allocation, complexity and risk ------------------------------------------------------
+
+
+class AllocationIn(Schema):
+    worker: str | None = Field(
+        default=None,
+        pattern=r"^[\w.@+-]{1,150}$",
+        description="Username of a worker in the team that holds the case; null unallocates.",
+    )
+    started_on: IsoDate
+    reason: str = Field(default="", max_length=NOTE)
+
+
+@router.post("/cases/{case_id}/allocation", response={200: CaseOut, **ERRORS})
+def allocate(request: HttpRequest, case_id: int, body: AllocationIn) -> CaseOut:
+    """Allocate the case to a worker in its team (a manager), keeping the history."""
+    user = _user(request)
+    case = case_for(user, case_id)
+    worker = None
+    if body.worker is not None:
+        worker = User.objects.filter(username=body.worker, is_active=True).first()
+        if worker is None:
+            raise InvalidInput(f"There is no active user {body.worker!r}.", field="worker")
+    case_allocate(
+        actor=user, case=case, worker=worker, started_on=body.started_on, reason=body.reason
+    )
+    return case_out(_full_case(case))
+
+
+class ComplexityIn(Schema):
+    is_complex: bool
+    reason: str = Field(min_length=1, max_length=NOTE)
+
+
+class RiskOut(Schema):
+    case_id: int
+    is_complex: bool | None
+    risk_flags: list[str]
+
+
+def _risk_out(case: Case) -> RiskOut:
+    case.refresh_from_db(fields=["is_complex", "risk_flags"])
+    return RiskOut(case_id=case.pk, is_complex=case.is_complex, risk_flags=list(case.risk_flags))
+
+
+@router.put("/cases/{case_id}/complexity", response={200: RiskOut, **ERRORS})
+def decide_complexity(request: HttpRequest, case_id: int, body: ComplexityIn) -> RiskOut:
+    """Record whether the case is complex (a manager decides; procedure 000 asks for more
+    closing-summary headings when it is)."""
+    user = _user(request)
+    case = case_for(user, case_id)
+    case_complexity_decide(actor=user, case=case, is_complex=body.is_complex, reason=body.reason)
+    return _risk_out(case)
+
+
+class RiskFlagsIn(Schema):
+    flags: list[RiskFlag] = Field(max_length=len(RiskFlag.values))
+    reason: str = Field(min_length=1, max_length=NOTE)
+
+
+@router.put("/cases/{case_id}/risk-flags", response={200: RiskOut, **ERRORS})
+def set_risk_flags(request: HttpRequest, case_id: int, body: RiskFlagsIn) -> RiskOut:
+    """Set the case's risk flags (procedures use them to escalate); the reason is kept."""
+    user = _user(request)
+    case = case_for(user, case_id)
+    case_risk_flags_set(actor=user, case=case, flags=list(body.flags), reason=body.reason)
+    return _risk_out(case)
+
+
+# --- A returning family -----------------------------------------------------------------------
+
+
+class ReReferralReviewIn(Schema):
+    answers: dict[FieldId, AnswerValue] = Field(
+        max_length=50, description="The re-referral review form of the closure procedure."
+    )
+
+
+class ReReferralReviewOut(Schema):
+    id: int
+    case_id: int
+    earlier_case_id: int
+    answers: dict[str, Any]
+
+
+@router.post(
+    "/cases/{case_id}/re-referral-review",
+    response={201: ReReferralReviewOut, **ERRORS},
+    tags=["referrals"],
+)
+def review_re_referral(request: HttpRequest, case_id: int, body: ReReferralReviewIn) -> Any:
+    """R003-07: the front door's judgements on a returning family, read against the last
+    closure summary (`known_before` when the case was opened): whether further statutory
+    intervention is needed, whether the parent is following the agreed arrangements, and
+    whether partner agencies completed the agreed support."""
+    user = _user(request)
+    review = re_referral_review_record(
+        actor=user, case=case_for(user, case_id), answers=dict(body.answers)
+    )
+    return Status(
+        201,
+        ReReferralReviewOut(
+            id=review.pk,
+            case_id=review.case_id,
+            earlier_case_id=review.previous_case_id,
+            answers=dict(review.answers),
+        ),
+    )

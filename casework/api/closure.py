@@ -21,6 +21,16 @@ from pydantic import Field, StringConstraints
 
 from casework.access.policy import case_for
 from casework.accounts.models import User
+from casework.api.common import (
+    NOTE,
+    SLUG,
+    AnswerValue,
+    FieldId,
+    IsoDate,
+    JsonInt,
+    PackId,
+    QuestionOut,
+)
 from casework.api.problems import ERRORS, Problem
 from casework.cases.models import Case
 from casework.closure.documents import TamperedDocument, signed_document_pdf
@@ -50,22 +60,16 @@ from casework.closure.services import (
     summary_sign,
 )
 from casework.core.errors import InvalidInput, NotFound
-from casework.core.errors import Problem as FieldProblem
 from casework.frontend.pages import signed_in_user as _user
-from casework.policy.schema import Form, FormField, Step
+from casework.policy.schema import Step
 
 logger = logging.getLogger(__name__)
 
 router = Router(tags=["closure"])
 
-# A pack id (reason, form, step, gate, checklist, heading): the pack schema's own slug.
-SLUG = r"^[a-z0-9][a-z0-9_-]{0,59}$"
-NOTE = 5000
-LONG_TEXT = 20000
 API = "/api/v1"
 
 FormState = Literal["not_started", "draft", "submitted", "signing", "signed"]
-PackId = PathEx[str, P(pattern=SLUG, description="An id from the bound procedure (pack).")]
 
 
 # --- What a closure looks like -------------------------------------------------------------
@@ -528,7 +532,7 @@ def finish(request: HttpRequest, case_id: int) -> ClosureOut:
 class AnswerIn(Schema):
     answer: Literal["yes", "no", "na"]
     note: str = Field(default="", max_length=NOTE)
-    evidence_date: dt.date | None = None
+    evidence_date: IsoDate | None = None
 
 
 @router.put(
@@ -585,23 +589,6 @@ def authorise(request: HttpRequest, case_id: int, body: AuthoriseIn) -> ClosureO
 
 
 # --- Forms (summaries), signatures and sharing ----------------------------------------------
-
-
-class QuestionOut(Schema):
-    id: str
-    label: str
-    type: str = Field(
-        description="text, people, agencies: a string; yes_no: true or false; yes_no_na: "
-        'true, false or "na"; date: "YYYY-MM-DD"; number, score: a whole number from 0; '
-        "choice: one of `options`. Any answer may be null (not answered)."
-    )
-    hint: str
-    required: bool = Field(description="Must be answered to submit, when shown.")
-    shown: bool = Field(description="Applies given the case and the answers so far.")
-    options: list[str]
-    prefilled_from: str = Field(
-        description="Where the current answer was filled in from the record, until changed."
-    )
 
 
 class SharingOut(Schema):
@@ -703,72 +690,17 @@ def get_form(request: HttpRequest, case_id: int, form_id: PackId) -> FormOut:
     return _form_out(v, form_id)
 
 
-FieldId = Annotated[str, StringConstraints(pattern=SLUG)]
-AnswerValue = (
-    bool
-    | Annotated[int, Field(ge=0, le=1_000_000)]
-    | Annotated[str, StringConstraints(max_length=LONG_TEXT)]
-    | None
-)
-
-
 class FormAnswersIn(Schema):
     answers: dict[FieldId, AnswerValue] = Field(
         default_factory=dict,
         max_length=100,
         description="Answers by question id; questions not sent keep their answer.",
     )
-    expected_version: int | None = Field(
+    expected_version: JsonInt | None = Field(
         default=None,
         ge=1,
         description="The `version` you read: if someone saved since, the save is a 409.",
     )
-
-
-_EXPECTED = {
-    "yes_no": "true or false",
-    "yes_no_na": 'true, false or "na"',
-    "date": 'a date as "YYYY-MM-DD"',
-    "number": "a whole number",
-    "score": "a whole number",
-    "choice": "one of its options",
-}
-
-
-def _fits(spec: FormField, value: Any) -> bool:
-    if value is None:
-        return True
-    if spec.type == "yes_no":
-        return isinstance(value, bool)
-    if spec.type == "yes_no_na":
-        return isinstance(value, bool) or value == "na"
-    if spec.type in ("number", "score"):
-        return isinstance(value, int) and not isinstance(value, bool)
-    if not isinstance(value, str):
-        return False
-    if spec.type == "date" and value:
-        try:
-            dt.date.fromisoformat(value)
-        except ValueError:
-            return False
-        return len(value) == 10
-    if spec.type == "choice" and value:
-        return value in spec.options
-    return True
-
-
-def _check_answer_types(form: Form, answers: dict[str, Any]) -> None:
-    """The screens' form parses what was typed into each heading's type before the service
-    stores it; JSON arrives typed, so here each answer's type is checked the same way.
-    Unknown headings and missing answers are the service's to refuse."""
-    fields = {f.id: f for f in form.fields}
-    problems = [
-        FieldProblem(key, f"'{fields[key].label}' takes {_EXPECTED.get(fields[key].type, 'text')}.")
-        for key, value in answers.items()
-        if key in fields and not _fits(fields[key], value)
-    ]
-    if problems:
-        raise InvalidInput(problems)
 
 
 @router.put("/cases/{case_id}/closure/forms/{form_id}", response={200: FormOut, **ERRORS})
@@ -780,8 +712,6 @@ def save_form(request: HttpRequest, case_id: int, form_id: PackId, body: FormAns
     closure = _active(user, case_id)
     v = closure_view(user, case_id)
     _form_step(v, form_id)
-    assert v.pack is not None  # noqa: S101 - a closure has its pack
-    _check_answer_types(v.pack.spec.forms[form_id], body.answers)
     form_save_draft(
         actor=user,
         closure=closure,
@@ -824,7 +754,7 @@ def sign_form(request: HttpRequest, case_id: int, form_id: PackId) -> FormOut:
     corrected version is signed the same way, even after the case has closed."""
     user = _user(request)
     v, closure = _latest(user, case_id)
-    _require_signed_form(v, form_id)
+    _form_step(v, form_id)
     summary_sign(actor=user, closure=closure, form_id=form_id)
     return _fresh_form(user, case_id, form_id)
 
@@ -837,7 +767,7 @@ class RecipientIn(Schema):
 
 class SharingIn(Schema):
     recipients: list[RecipientIn] = Field(default_factory=list, max_length=20)
-    shared_on: dt.date | None = Field(default=None, description="Today if not given.")
+    shared_on: IsoDate | None = Field(default=None, description="Today if not given.")
 
 
 @router.post("/cases/{case_id}/closure/forms/{form_id}/sharings", response={200: FormOut, **ERRORS})

@@ -7,10 +7,24 @@ import re
 from typing import Annotated, Any, Generic, TypeVar
 
 from django.db.models import Model, QuerySet
-from ninja import Schema
-from pydantic import BeforeValidator, Field
+from ninja import P, PathEx, Schema
+from pydantic import BeforeValidator, Field, Strict, StringConstraints
 
 from casework.people.models import Person
+
+# A pack id (reason, form, step, gate, checklist, heading): the pack schema's own slug.
+SLUG = r"^[a-z0-9][a-z0-9_-]{0,59}$"
+NOTE = 5000
+LONG_TEXT = 20000
+
+PackId = PathEx[str, P(pattern=SLUG, description="An id from the bound procedure (pack).")]
+FieldId = Annotated[str, StringConstraints(pattern=SLUG)]
+AnswerValue = (
+    bool
+    | Annotated[int, Field(ge=0, le=1_000_000)]
+    | Annotated[str, StringConstraints(max_length=LONG_TEXT)]
+    | None
+)
 
 PAGE_DEFAULT = 25
 PAGE_MAX = 100
@@ -32,6 +46,10 @@ def _iso_text_only(value: Any) -> Any:
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_text_only)]
+
+JsonInt = Annotated[int, Strict()]
+"""A whole number in a JSON body. Pydantic would take `true` as 1 and `false` as 0, so
+`{"person_id": true}` would open a case for person 1: here only a number is a number."""
 """A date the API accepts: ISO text only (`format: date` in the description)."""
 
 
@@ -73,4 +91,21 @@ def person_out(person: Person) -> PersonOut:
         given_name=person.given_name,
         family_name=person.family_name,
         date_of_birth=person.date_of_birth,
+    )
+
+
+class QuestionOut(Schema):
+    id: str
+    label: str
+    type: str = Field(
+        description="text, people, agencies: a string; yes_no: true or false; yes_no_na: "
+        'true, false or "na"; date: "YYYY-MM-DD"; number, score: a whole number from 0; '
+        "choice: one of `options`. Any answer may be null (not answered)."
+    )
+    hint: str
+    required: bool = Field(description="Must be answered to submit, when shown.")
+    shown: bool = Field(description="Applies given the case and the answers so far.")
+    options: list[str]
+    prefilled_from: str = Field(
+        description="Where the current answer was filled in from the record, until changed."
     )

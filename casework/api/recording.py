@@ -14,27 +14,32 @@ from pydantic import Field
 
 from casework.access.policy import case_for
 from casework.accounts.models import User
-from casework.api.common import IsoDate, Page, PageQuery, keyset_page
+from casework.api.common import LONG_TEXT, IsoDate, Page, PageQuery, keyset_page
 from casework.api.problems import ERRORS
 from casework.cases.models import (
     Assessment,
     AssessmentKind,
     CapacityOutcome,
     CaseNote,
+    DecisionKind,
+    ManagerDecision,
     Meeting,
     MeetingKind,
     NoteKind,
     Plan,
     PlanKind,
+    SupervisionRecord,
     Visit,
 )
 from casework.cases.services import (
     assessment_complete,
     assessment_start,
+    decision_record,
     meeting_record,
     note_add,
     plan_end,
     plan_start,
+    supervision_record,
     visit_record,
 )
 from casework.core.codes import CategoryOfAbuse, LegalStatus
@@ -42,8 +47,6 @@ from casework.core.errors import NotFound
 from casework.frontend.pages import signed_in_user as _user
 
 router = Router(tags=["recording"])
-
-LONG_TEXT = 20000
 
 
 def _one_on_case(user: User, case_id: int, rows: QuerySet[Any], row_id: int, what: str) -> Any:
@@ -375,3 +378,101 @@ def record_meeting(request: HttpRequest, case_id: int, body: MeetingIn) -> Any:
         minutes=body.minutes,
     )
     return Status(201, _meeting_out(meeting))
+
+
+# --- Supervision and managers' decisions -----------------------------------------------------
+
+
+class SupervisionIn(Schema):
+    held_on: IsoDate
+    discussion: str = Field(min_length=1, max_length=LONG_TEXT)
+    actions: str = Field(default="", max_length=LONG_TEXT)
+
+
+class SupervisionOut(Schema):
+    id: int
+    case_id: int
+    held_on: dt.date
+    supervisor: str
+    worker: str
+    discussion: str
+    actions: str
+
+
+def _supervision_out(row: SupervisionRecord) -> SupervisionOut:
+    return SupervisionOut(
+        id=row.pk,
+        case_id=row.case_id,
+        held_on=row.held_on,
+        supervisor=row.supervisor.username,
+        worker=row.worker.username,
+        discussion=row.discussion,
+        actions=row.actions,
+    )
+
+
+@router.get("/cases/{case_id}/supervisions", response={200: Page[SupervisionOut], **ERRORS})
+def list_supervisions(
+    request: HttpRequest, case_id: int, page: Query[PageQuery]
+) -> Page[SupervisionOut]:
+    """Case supervision, most recently recorded first."""
+    case = case_for(_user(request), case_id)
+    found, following = keyset_page(case.supervisions.select_related("supervisor", "worker"), page)
+    return Page[SupervisionOut](items=[_supervision_out(s) for s in found], next=following)
+
+
+@router.post("/cases/{case_id}/supervisions", response={201: SupervisionOut, **ERRORS})
+def record_supervision(request: HttpRequest, case_id: int, body: SupervisionIn) -> Any:
+    """Record case supervision of the allocated worker (a manager)."""
+    user = _user(request)
+    made = supervision_record(actor=user, case=case_for(user, case_id), **body.dict())
+    row = SupervisionRecord.objects.select_related("supervisor", "worker").get(pk=made.pk)
+    return Status(201, _supervision_out(row))
+
+
+class ManagerDecisionIn(Schema):
+    kind: DecisionKind
+    decided_on: IsoDate
+    decision: str = Field(min_length=1, max_length=LONG_TEXT)
+    rationale: str = Field(default="", max_length=LONG_TEXT)
+
+
+class ManagerDecisionOut(Schema):
+    id: int
+    case_id: int
+    kind: str
+    decided_on: dt.date
+    manager: str
+    decision: str
+    rationale: str
+
+
+def _decision_out(row: ManagerDecision) -> ManagerDecisionOut:
+    return ManagerDecisionOut(
+        id=row.pk,
+        case_id=row.case_id,
+        kind=row.kind,
+        decided_on=row.decided_on,
+        manager=row.manager.username,
+        decision=row.decision,
+        rationale=row.rationale,
+    )
+
+
+@router.get("/cases/{case_id}/decisions", response={200: Page[ManagerDecisionOut], **ERRORS})
+def list_decisions(
+    request: HttpRequest, case_id: int, page: Query[PageQuery]
+) -> Page[ManagerDecisionOut]:
+    """Managers' decisions on the case, most recently recorded first."""
+    case = case_for(_user(request), case_id)
+    found, following = keyset_page(case.decisions.select_related("manager"), page)
+    return Page[ManagerDecisionOut](items=[_decision_out(d) for d in found], next=following)
+
+
+@router.post("/cases/{case_id}/decisions", response={201: ManagerDecisionOut, **ERRORS})
+def record_decision(request: HttpRequest, case_id: int, body: ManagerDecisionIn) -> Any:
+    """Record a manager's decision, with its rationale (a manager of the case)."""
+    user = _user(request)
+    made = decision_record(actor=user, case=case_for(user, case_id), **body.dict())
+    row = ManagerDecision.objects.select_related("manager").get(pk=made.pk)
+    return Status(201, _decision_out(row))

@@ -6,14 +6,15 @@ import datetime as dt
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from pydantic import Field
 
-from casework.api.common import PAGE_MAX
+from casework.api.common import PAGE_MAX, JsonInt
 from casework.api.problems import ERRORS
 from casework.core.errors import NotFound
 from casework.frontend.pages import signed_in_user as _user
 from casework.tasks.models import Task
-from casework.tasks.selectors import tasks_for
-from casework.tasks.services import task_complete
+from casework.tasks.selectors import tasks_for, unread_notifications
+from casework.tasks.services import notifications_mark_read, task_complete
 
 router = Router(tags=["tasks"])
 
@@ -56,3 +57,44 @@ def task_done(request: HttpRequest, task_id: int) -> TaskOut:
     if task is None:
         raise NotFound("There is no open task with that ID waiting on you.")
     return _task_out(task_complete(actor=user, task=task))
+
+
+class NotificationOut(Schema):
+    id: int
+    case_id: int | None
+    event: str
+    message: str
+    requirement: str
+    created_at: dt.datetime
+
+
+@router.get("/notifications", response={200: list[NotificationOut], **ERRORS})
+def my_notifications(request: HttpRequest) -> list[NotificationOut]:
+    """The caller's unread notifications, newest first, at most 100."""
+    return [
+        NotificationOut(
+            id=n.pk,
+            case_id=n.case_id,
+            event=n.event,
+            message=n.message,
+            requirement=n.requirement,
+            created_at=n.created_at,
+        )
+        for n in unread_notifications(_user(request))[:PAGE_MAX]
+    ]
+
+
+class ReadIn(Schema):
+    ids: list[JsonInt] | None = Field(
+        default=None, max_length=PAGE_MAX, description="Those to mark read; leave out for all."
+    )
+
+
+class ReadOut(Schema):
+    marked_read: int
+
+
+@router.post("/notifications/read", response={200: ReadOut, **ERRORS})
+def read_notifications(request: HttpRequest, body: ReadIn) -> ReadOut:
+    """Mark your notifications read (another person's ids are ignored)."""
+    return ReadOut(marked_read=notifications_mark_read(actor=_user(request), ids=body.ids))

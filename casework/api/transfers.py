@@ -19,15 +19,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import P, PathEx, Query, Router, Schema, Status
 from pydantic import Field, StringConstraints
 
 from casework.access.policy import case_for
 from casework.accounts.models import User
-from casework.api.closure import SLUG, AnswerValue, FieldId, QuestionOut, _check_answer_types
-from casework.api.common import IsoDate, PageQuery, PersonOut, keyset_page, person_out
+from casework.api.common import (
+    LONG_TEXT,
+    NOTE,
+    SLUG,
+    AnswerValue,
+    FieldId,
+    IsoDate,
+    PageQuery,
+    PersonOut,
+    QuestionOut,
+    keyset_page,
+    person_out,
+)
 from casework.api.problems import ERRORS
 from casework.cases.models import Case
 from casework.closure.selectors import prefill_description
@@ -35,9 +46,10 @@ from casework.core.errors import InvalidInput, NotFound
 from casework.frontend.pages import signed_in_user as _user
 from casework.organisation.models import Team
 from casework.policy.evaluate import checklist_results, form_fields, route
-from casework.policy.loader import PolicyPack, load_pack
+from casework.policy.loader import load_pack
 from casework.policy.schema import Pathway
 from casework.policy.vocabulary import ROUTING_TRIGGERS
+from casework.transfers.documents import placement_letter_pdf
 from casework.transfers.models import (
     ACTIVE_TRANSFER_STATES,
     OutOfAreaPlacement,
@@ -69,8 +81,6 @@ from casework.transfers.services import (
 router = Router(tags=["transfers"])
 
 API = "/api/v1"
-NOTE = 5000
-LONG_TEXT = 20000
 
 TeamCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
 Username = Annotated[str, StringConstraints(pattern=r"^[\w.@+-]{1,150}$")]
@@ -358,8 +368,6 @@ def request_transfer(request: HttpRequest, case_id: int, body: TransferRequestIn
                 field="to_team",
             )
         code = recommended.team
-    if page.pack is not None and page.spec is not None:
-        _check_answer_types(page.pack.spec.forms[page.spec.summary_form], body.request_details)
     transfer = transfer_request(
         actor=user,
         case=page.case,
@@ -466,9 +474,6 @@ def write_summary(
     every heading that applies answered (R004-02)."""
     user = _user(request)
     transfer = _active(user, case_id)
-    page = transfer_page(user, case_id)
-    pack, spec = page.procedure()
-    _check_answer_types(pack.spec.forms[spec.summary_form], body.answers)
     transfer_summary_submit(actor=user, transfer=transfer, answers=dict(body.answers))
     return _summary_out(transfer_page(user, case_id))
 
@@ -768,22 +773,6 @@ class PathwayRequestIn(Schema):
     )
 
 
-def _check_pathway_answers(pack: PolicyPack, pathway: Pathway, answers: dict[str, Any]) -> None:
-    """The screens offer only the pathway form's questions, each parsed to its type; JSON
-    can carry anything, so the same limits are applied here. (The service reads a move's
-    date from `moved_on` or `placed_on` whichever form they came from, so an unchecked
-    extra one would reach it unparsed.)"""
-    form = pack.spec.forms[pathway.form] if pathway.form else None
-    unknown = sorted(set(answers) - {f.id for f in (form.fields if form else [])})
-    if unknown:
-        raise InvalidInput(
-            f"'{pathway.label}' does not ask about: {', '.join(unknown)}. "
-            "See its questions in GET /cases/{case_id}/pathways."
-        )
-    if form is not None:
-        _check_answer_types(form, answers)
-
-
 @router.post(
     "/cases/{case_id}/pathways/{pathway_id}/requests",
     response={201: PathwayRequestOut, **ERRORS},
@@ -794,9 +783,6 @@ def ask(request: HttpRequest, case_id: int, pathway_id: PathwayId, body: Pathway
     conditions met. The receiving team can then read the case to decide."""
     user = _user(request)
     page = transfer_page(user, case_id)
-    pathway = page.pathway(pathway_id)
-    if pathway is not None and page.pack is not None:
-        _check_pathway_answers(page.pack, pathway, body.answers)
     asked = pathway_request(
         actor=user,
         case=page.case,
@@ -998,3 +984,28 @@ def placements(request: HttpRequest, page: Query[PageQuery]) -> PlacementPage:
     most recently recorded first, a page at a time."""
     found, following = keyset_page(out_of_area_register(_user(request)), page)
     return PlacementPage(items=[_placement_out(e) for e in found], next=following)
+
+
+@router.get(
+    "/cases/{case_id}/pathway-requests/{request_id}/letter",
+    response={200: None, **ERRORS},
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The notification letter to the host authority, as a PDF.",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def placement_letter(request: HttpRequest, case_id: int, request_id: int) -> HttpResponse:
+    """The letter notifying the host authority of a looked-after child placed in its area
+    (R004-10), for a request entered in the duty fostering register."""
+    asked = _request_on_case(_user(request), case_id, request_id)
+    if not OutOfAreaPlacement.objects.filter(request=asked).exists():
+        raise NotFound("That request placed no child in another area, so it has no letter.")
+    response = HttpResponse(placement_letter_pdf(asked), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="placement-notification-{asked.case.reference}.pdf"'
+    )
+    return response

@@ -11,13 +11,12 @@ from django import forms
 from casework.closure.models import ChecklistAnswer, Sharing
 from casework.core.errors import InvalidInput
 from casework.frontend.widgets import DateInput
+from casework.policy.answers import NA_VALUE
 from casework.policy.evaluate import FieldState, ItemResult
 from casework.policy.schema import Checklist, ClosureReason, FormField
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 NOT_APPLICABLE = "Not applicable"
-# How a pack's form stores "not applicable" for a yes_no_na heading (yes and no are booleans).
-NA_VALUE = "na"
 
 
 class MultilineField(forms.CharField):

@@ -29,7 +29,7 @@ from casework.closure.models import (
     SignedDocument,
     StepRecord,
 )
-from casework.closure.services import canonical_content, content_hash
+from casework.closure.services import canonical_content, content_hash, signed_form_id
 from casework.organisation.models import Membership, Role
 from casework.policy.caseview import build_case_view
 from casework.policy.conditions import EvaluationContext
@@ -513,12 +513,8 @@ class ClosureView:
 
     @property
     def sign_form_id(self) -> str | None:
-        """The form the sign step signs. Packs do not name it on the step, so it is the
-        signed form of the closure's form steps (else the last form step)."""
-        form_steps = [s for s in self.steps if s.kind == "form" and s.form]
-        signed = [s for s in form_steps if self.pack and self.pack.spec.forms[s.form or ""].signed]
-        chosen = signed or form_steps
-        return chosen[-1].form if chosen else None
+        """The form the sign step signs (see `signed_form_id`)."""
+        return signed_form_id(self.pack, self.steps) if self.pack else None
 
     def documents(self) -> list[SignedDocument]:
         """Every frozen document of the closure: the signed summary, or what was frozen at

@@ -49,6 +49,7 @@ from casework.core.dates import long_date
 from casework.core.errors import Conflict, InvalidInput, NotPermitted, Problem
 from casework.core.transitions import transition
 from casework.organisation.models import Membership, Role
+from casework.policy.answers import answer_problems
 from casework.policy.caseview import build_case_view
 from casework.policy.conditions import EvaluationContext
 from casework.policy.evaluate import (
@@ -711,10 +712,9 @@ def form_save_draft(
     if step is None:
         raise InvalidInput("That form is not part of this closure.")
     _require_role(actor, ctx.case, step.role, f"write the {step.label.lower()}")
-    fields = {f.id for f in ctx.pack.spec.forms[form_id].fields}
-    unknown = set(answers) - fields
-    if unknown:
-        raise InvalidInput(f"Unknown headings: {', '.join(sorted(unknown))}.")
+    problems = answer_problems(ctx.pack.spec.forms[form_id], answers)
+    if problems:
+        raise InvalidInput(problems)
     response = (
         FormResponse.objects.select_for_update()
         .filter(closure=ctx.closure, form_id=form_id)
@@ -1021,6 +1021,15 @@ def _signing_role(actor: User, case: Case, roles: list[str]) -> str | None:
     return held[0] if held else None
 
 
+def signed_form_id(pack: PolicyPack, steps: list[Step]) -> str | None:
+    """The form a closure's sign step signs. Packs do not name it on the step, so it is the
+    form marked `signed` among the closure's form steps (else the last form step)."""
+    form_steps = [s for s in steps if s.kind == "form" and s.form]
+    signed = [s for s in form_steps if pack.spec.forms[s.form or ""].signed]
+    chosen = signed or form_steps
+    return chosen[-1].form if chosen else None
+
+
 @transaction.atomic
 def summary_sign(*, actor: User, closure: Closure, form_id: str) -> Signature:
     """Sign the submitted form. The first signature freezes its content and hash; every
@@ -1030,6 +1039,10 @@ def summary_sign(*, actor: User, closure: Closure, form_id: str) -> Signature:
     step = next((s for s in ctx.steps if s.kind == "sign"), None)
     if step is None:
         raise InvalidInput("This procedure does not ask for signatures.")
+    signed_form = signed_form_id(ctx.pack, ctx.steps)
+    if form_id != signed_form:
+        title = ctx.pack.spec.forms[signed_form].title if signed_form else "summary"
+        raise InvalidInput(f"This form is not signed: the signatures are on the {title.lower()}.")
     document = (
         SignedDocument.objects.select_for_update()
         .filter(closure=ctx.closure, form_id=form_id)

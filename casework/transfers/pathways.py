@@ -27,6 +27,7 @@ from casework.core.dates import long_date
 from casework.core.errors import Conflict, InvalidInput, NotPermitted, Problem
 from casework.core.transitions import transition
 from casework.organisation.models import Membership, Role, Team
+from casework.policy.answers import answer_problems
 from casework.policy.caseview import build_case_view
 from casework.policy.conditions import EvaluationContext
 from casework.policy.evaluate import (
@@ -118,13 +119,6 @@ def _answer_problems(states: list[FieldState], answers: dict[str, Any]) -> list[
             continue
         if state.field.required and value in (None, ""):
             problems.append(Problem(state.field.id, f"Answer '{state.field.label}'."))
-        elif state.field.type == "date" and value not in (None, ""):
-            try:
-                dt.date.fromisoformat(str(value))
-            except ValueError:
-                problems.append(
-                    Problem(state.field.id, f"Enter a real date for '{state.field.label}'.")
-                )
     return problems
 
 
@@ -163,7 +157,10 @@ def pathway_request(
     if not (applies.holds or applies.error):
         problems.append(Problem("pathway_id", f"'{pathway.label}' does not fit this case."))
     if pathway.form:
+        problems += answer_problems(pack.spec.forms[pathway.form], answers)
         problems += _answer_problems(form_fields(pack, pathway.form, evaluation, answers), answers)
+    elif answers:
+        problems.append(Problem(None, f"'{pathway.label}' asks no questions: send no answers."))
     today = timezone.localdate()
     if pathway.meeting_notice:
         earliest = due_date(

@@ -17,6 +17,7 @@ from casework.audit.services import audit_record
 from casework.cases.models import Case, CaseStatus, Referral
 from casework.closure.models import SignedDocument
 from casework.core.errors import InvalidInput, Problem
+from casework.policy.answers import answer_problems
 from casework.policy.caseview import build_case_view
 from casework.policy.conditions import EvaluationContext
 from casework.policy.evaluate import form_fields
@@ -103,9 +104,7 @@ def re_referral_review_record(
         for s in states
         if s.shown and s.field.required and answers.get(s.field.id) in (None, "")
     ]
-    unknown = sorted(set(answers) - {s.field.id for s in states})
-    if unknown:
-        problems.append(Problem(None, f"Unknown questions: {', '.join(unknown)}."))
+    problems = answer_problems(pack.spec.forms[REVIEW_FORM], answers) + problems
     if problems:
         raise InvalidInput(problems)
     review = ReReferralReview.objects.create(

@@ -34,6 +34,7 @@ from casework.core.dates import long_date
 from casework.core.errors import Conflict, InvalidInput, NotPermitted, Problem
 from casework.core.transitions import transition
 from casework.organisation.models import Membership, Role, Team
+from casework.policy.answers import DATE_ANSWER, answer_fits, answer_problems
 from casework.policy.caseview import build_case_view
 from casework.policy.conditions import EvaluationContext
 from casework.policy.evaluate import (
@@ -244,6 +245,28 @@ def _protocol_for(
     return None
 
 
+def _request_detail_problems(pack: PolicyPack, details: dict[str, Any]) -> list[Problem]:
+    """The details a protocol asks for with the request, typed as the screen types them: as
+    the summary heading of the same name, else a date if the name ends in `date`, else text."""
+    spec = pack.spec.transfer
+    assert spec is not None  # noqa: S101 - transfer packs have one
+    summary = {f.id: f for f in pack.spec.forms[spec.summary_form].fields}
+    asked = {name for protocol in spec.protocols for name in protocol.request_fields}
+    problems = []
+    for name, value in details.items():
+        field = summary.get(name)
+        label = field.label if field else name.replace("_", " ")
+        if name not in asked:
+            problems.append(Problem(name, f"A transfer request does not ask for '{label}'."))
+        elif field is not None:
+            problems += answer_problems(pack.spec.forms[spec.summary_form], {name: value})
+        elif name.endswith("date") and not answer_fits(DATE_ANSWER, value):
+            problems.append(Problem(name, f"Give the {label} as a date, YYYY-MM-DD."))
+        elif not isinstance(value, str):
+            problems.append(Problem(name, f"Give the {label} as text."))
+    return problems
+
+
 @transaction.atomic
 def transfer_request(
     *,
@@ -278,6 +301,7 @@ def transfer_request(
     for name in protocol.request_fields if protocol else []:
         if name not in details:
             problems.append(Problem(name, f"Give the {name.replace('_', ' ')} for this transfer."))
+    problems += _request_detail_problems(pack, details)
     recommendation: Recommendation | None = None
     if trigger:
         recommendation = route(pack, trigger, evaluation)
@@ -435,9 +459,8 @@ def transfer_summary_submit(
         for s in states
         if s.shown and s.field.required and merged.get(s.field.id) in (None, "", [])
     ]
-    unknown = sorted(set(answers) - known)
-    if unknown:
-        missing.append(Problem(None, f"Unknown headings: {', '.join(unknown)}."))
+    # What was sent that is wrong first, then what is still missing.
+    missing = answer_problems(ctx.pack.spec.forms[spec.summary_form], answers) + missing
     if missing:
         raise InvalidInput(missing)
     Transfer.objects.filter(pk=ctx.transfer.pk).update(

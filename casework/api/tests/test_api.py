@@ -312,3 +312,16 @@ def test_no_two_schemas_share_a_name() -> None:
                     clashes.append(f"{name} in {seen[name]} and {module.__name__}")
                 seen[name] = module.__name__
     assert not clashes
+
+
+@pytest.mark.parametrize("body", ["[null, null]", '"x"', "{not json"])
+def test_a_body_that_is_not_a_json_object_is_refused_before_anything_acts(
+    open_case: Case, worker: User, body: str
+) -> None:
+    got = Client().post(
+        "/api/v1/notifications/read", body, content_type="application/json", headers=bearer(worker)
+    )
+    assert got.status_code == 400
+    assert got.json()["detail"] == (
+        "The request body must be a JSON object ({...}): check it and send again."
+    )

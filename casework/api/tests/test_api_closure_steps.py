@@ -163,7 +163,7 @@ def test_r000_full_childrens_closure_with_a_signed_summary_using_only_the_api(
     unknown = as_worker.refused(
         400, "put", "/closure/forms/closing-summary", {"answers": {"favourite_colour": "red"}}
     )
-    assert "Unknown headings: favourite_colour" in unknown["detail"]
+    assert "'Closing summary' does not ask about: favourite_colour." in unknown["detail"]
 
     draft = as_worker.ok(
         "put",

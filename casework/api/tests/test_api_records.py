@@ -21,7 +21,8 @@ from casework.cases.models import Case, CaseStatus, Document
 from casework.cases.services import case_close_imported
 from casework.organisation.models import Role, Team, TeamFunction
 from casework.people.models import Person
-from casework.tasks.models import TaskStatus
+from casework.policy.services import pack_bind
+from casework.tasks.models import Notification, TaskStatus
 from casework.tasks.services import task_schedule
 
 TODAY = timezone.localdate()
@@ -90,6 +91,8 @@ def test_x01_front_door_adds_a_person_and_opens_a_case_through_the_api(
         "primary_need": "N1",
         "allocate_to_me": True,
     }
+    # `true` is not person 1.
+    assert api.post("/referrals", {**referral, "person_id": True}).status_code == 422
     opened = api.post("/referrals", referral)
     assert opened.status_code == 201, opened.json()
     case = opened.json()["case"]
@@ -361,3 +364,130 @@ def test_cases_and_the_chronology_filter_by_dates(open_case: Case, worker: User)
         {"occurred_to": (opened - dt.timedelta(days=1)).isoformat()},
     ).json()["items"]
     assert before == []
+
+
+def test_a_manager_allocates_decides_complexity_and_flags_risk_with_reasons(
+    open_case: Case, worker: User, manager: User, outsider: User
+) -> None:
+    """X-01: each change carries its reason on the record; only a manager may make it."""
+    boss, staff = Caller(manager), Caller(worker)
+    base = f"/cases/{open_case.pk}"
+    refused = staff.post(f"{base}/complexity", {"is_complex": True, "reason": "x"})
+    assert refused.status_code == 405  # PUT, not POST
+    by_worker = staff.client.put(
+        f"/api/v1{base}/complexity",
+        {"is_complex": True, "reason": "Several agencies"},
+        content_type=JSON,
+        headers=staff.headers,
+    )
+    assert by_worker.status_code == 403
+    decided = boss.client.put(
+        f"/api/v1{base}/complexity",
+        {"is_complex": True, "reason": "Several agencies and a court order"},
+        content_type=JSON,
+        headers=boss.headers,
+    )
+    assert decided.status_code == 200, decided.json()
+    assert decided.json()["is_complex"] is True
+    flagged = boss.client.put(
+        f"/api/v1{base}/risk-flags",
+        {"flags": ["high_risk", "domestic_abuse"], "reason": "MARAC referral"},
+        content_type=JSON,
+        headers=boss.headers,
+    )
+    assert flagged.status_code == 200, flagged.json()
+    assert sorted(flagged.json()["risk_flags"]) == ["domestic_abuse", "high_risk"]
+    unallocated = boss.post(f"{base}/allocation", {"worker": None, "started_on": TODAY.isoformat()})
+    assert unallocated.status_code == 200, unallocated.json()
+    assert unallocated.json()["allocated_worker"] is None
+    elsewhere = boss.post(
+        f"{base}/allocation", {"worker": "outsider", "started_on": TODAY.isoformat()}
+    )
+    assert elsewhere.status_code == 400
+    assert elsewhere.json()["errors"][0]["field"] == "worker"
+    reasons = AuditEvent.objects.filter(case=open_case).values_list("reason", flat=True)
+    assert "MARAC referral" in reasons
+
+
+def test_supervision_and_managers_decisions_are_recorded_by_a_manager(
+    open_case: Case, worker: User, manager: User
+) -> None:
+    base = f"/cases/{open_case.pk}"
+    supervision = {"held_on": TODAY.isoformat(), "discussion": "Progress on the plan"}
+    assert Caller(worker).post(f"{base}/supervisions", supervision).status_code == 403
+    boss = Caller(manager)
+    made = boss.post(f"{base}/supervisions", supervision)
+    assert made.status_code == 201, made.json()
+    assert made.json()["worker"] == "worker"
+    assert boss.get(f"{base}/supervisions").json()["items"][0]["supervisor"] == "manager"
+    decision = {
+        "kind": "advise_closure",
+        "decided_on": TODAY.isoformat(),
+        "decision": "Close at the next review",
+        "rationale": "Plan achieved",
+    }
+    recorded = boss.post(f"{base}/decisions", decision)
+    assert recorded.status_code == 201, recorded.json()
+    assert boss.get(f"{base}/decisions").json()["items"][0]["kind"] == "advise_closure"
+
+
+def test_notifications_are_listed_and_marked_read_by_their_recipient_only(
+    open_case: Case, worker: User, manager: User
+) -> None:
+    mine = Notification.objects.create(
+        key="n1", recipient=worker, case=open_case, event="closure.proposed", message="Hello"
+    )
+    theirs = Notification.objects.create(
+        key="n2", recipient=manager, case=open_case, event="closure.proposed", message="Hi"
+    )
+    api = Caller(worker)
+    assert [n["id"] for n in api.get("/notifications").json()] == [mine.pk]
+    marked = api.post("/notifications/read", {"ids": [mine.pk, theirs.pk]})
+    assert marked.json() == {"marked_read": 1}
+    assert api.get("/notifications").json() == []
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
+
+
+def test_r003_07_the_front_door_records_its_judgements_on_a_returning_family(
+    authority: Any, open_case: Case, worker: User
+) -> None:
+    pack_bind(
+        actor=None,
+        authority=authority,
+        service_area="children",
+        purpose="closure",
+        pack_id="003-ending-interventions",
+    )
+    case_close_imported(
+        actor=None,
+        case=open_case,
+        closed_on=TODAY - dt.timedelta(days=20),
+        reason_code="RC8",
+        note="Closed",
+    )
+    api = Caller(worker)
+    opened = api.post(
+        "/referrals",
+        {
+            "person_id": open_case.subject_id,
+            "team": "ai",
+            "received_on": TODAY.isoformat(),
+            "source": "2A",
+            "reason": "School again",
+        },
+    ).json()["case"]
+    url = f"/cases/{opened['id']}/re-referral-review"
+    answers = {
+        "further_statutory_intervention_needed": True,
+        "parent_following_arrangements": False,
+        "agencies_completed_support": True,
+        "analysis": "Arrangements have lapsed since the summer.",
+    }
+    typed_wrong = api.post(url, {"answers": {**answers, "parent_following_arrangements": "no"}})
+    assert typed_wrong.status_code == 400
+    assert typed_wrong.json()["errors"][0]["field"] == "parent_following_arrangements"
+    recorded = api.post(url, {"answers": answers})
+    assert recorded.status_code == 201, recorded.json()
+    assert recorded.json()["earlier_case_id"] == open_case.pk
+    assert AuditEvent.objects.filter(verb="referral.re_referral_reviewed").count() == 1

@@ -421,3 +421,14 @@ def test_r004_10_the_register_and_the_queue_show_only_what_the_caller_may_see(
     entry = manager.ok("get", "/out-of-area-placements?limit=1")["items"][0]
     assert entry["notification_sent_on"] is not None
     assert manager.ok("get", "/transfers")["requests"] == []
+
+    letter = worker.call("get", f"/cases/{case.pk}/pathway-requests/{asked['id']}/letter")
+    assert letter.status_code == 200
+    assert letter["Content-Type"] == "application/pdf"
+    assert letter.content.startswith(b"%PDF-")
+    assert (
+        Caller(people.ai_worker)
+        .call("get", f"/cases/{case.pk}/pathway-requests/{asked['id']}/letter")
+        .status_code
+        == 404
+    )

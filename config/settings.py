@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "casework.transfers",
     "casework.frontend",
     "casework.api",
+    "casework.returns",
+    "casework.oversight",
 ]
 
 MIDDLEWARE = [

@@ -28,4 +28,6 @@ urlpatterns = [
     path("", include("casework.transfers.urls")),
     path("", include("casework.tasks.urls")),
     path("", include("casework.api.urls")),
+    path("", include("casework.returns.urls")),
+    path("", include("casework.oversight.urls")),
 ]

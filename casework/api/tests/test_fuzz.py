@@ -4,7 +4,7 @@ Zero server errors and zero responses that break the schema."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from casework.accounts.models import User
 from casework.api.services import api_token_create
 from casework.cases.models import Case
+from casework.organisation.models import Role, Team
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 # The token is supplied by the test for each caller, so schemathesis does not generate or
@@ -40,15 +41,19 @@ def _keep_the_test_transaction() -> Iterator[None]:
 
 
 @pytest.fixture
-def tokens(open_case: Case, worker: User, outsider: User) -> dict[str, str]:
-    """A worker whose team holds the case, and a worker in another team."""
+def tokens(
+    open_case: Case, worker: User, make_staff: Callable[..., User], team_sgcp: Team
+) -> dict[str, str]:
+    """Two roles in two teams: the social worker whose team holds the case, and a team
+    manager of another team (who may do more, but not to a case they cannot see)."""
+    other_manager = make_staff("othermanager", team_sgcp, Role.TEAM_MANAGER)
     return {
         "worker": api_token_create(actor=worker, name="fuzz")[1],
-        "outsider": api_token_create(actor=outsider, name="fuzz")[1],
+        "other_manager": api_token_create(actor=other_manager, name="fuzz")[1],
     }
 
 
-@pytest.mark.parametrize("caller", ["worker", "outsider"])
+@pytest.mark.parametrize("caller", ["worker", "other_manager"])
 @schema.parametrize()
 @settings(
     max_examples=25,

@@ -18,6 +18,7 @@ from ninja import Schema
 
 from casework.accounts.models import User
 from casework.api import api as api_module
+from casework.api.models import ApiToken
 from casework.api.services import api_token_create, api_token_revoke
 from casework.cases.models import Case, Visit
 from casework.cases.services import case_close_imported
@@ -325,3 +326,23 @@ def test_a_body_that_is_not_a_json_object_is_refused_before_anything_acts(
     assert got.json()["detail"] == (
         "The request body must be a JSON object ({...}): check it and send again."
     )
+
+
+def test_a_tokens_last_use_is_kept_to_within_minutes_without_a_write_per_request(
+    open_case: Case, worker: User
+) -> None:
+    token, plain = api_token_create(actor=worker, name="reader")
+    auth = {"Authorization": f"Bearer {plain}"}
+    client = Client()
+    client.get("/api/v1/tasks", headers=auth)
+    token.refresh_from_db()
+    first_use = token.last_used_at
+    assert first_use is not None
+    client.get("/api/v1/tasks", headers=auth)
+    token.refresh_from_db()
+    assert token.last_used_at == first_use
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=first_use - dt.timedelta(minutes=6))
+    client.get("/api/v1/tasks", headers=auth)
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+    assert token.last_used_at > first_use - dt.timedelta(minutes=6)

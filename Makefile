@@ -14,11 +14,12 @@ MANAGE := $(UV) run --locked python manage.py
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: help uv deps dev-deps migrate demo static run test lint types assets-check \
-        test-sqlite test-postgres browser bench screenshots clean
+        test-sqlite test-postgres browser bench screenshots clean cin-validator cin-validator-env
 
 help:
 	@echo "make run    install, migrate, load the demo and serve on http://127.0.0.1:$(PORT)"
 	@echo "make test   lint, types, tests on SQLite (and PostgreSQL if TEST_DATABASE_URL), browser tests"
+	@echo "make cin-validator  export the demo CIN census and check it with the DfE schema and csc-validator-be-cin"
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
@@ -41,9 +42,15 @@ demo: migrate
 static: deps
 	@DEBUG=true $(MANAGE) collectstatic --no-input -v 0
 
+# The task worker (exports, emails, sweeps) and the scheduler run beside the web server,
+# logging to var/; all three stop together on Ctrl+C.
 run: demo static
 	@echo "Casework is starting on http://127.0.0.1:$(PORT)/ (Ctrl+C stops it; your data stays in var/)"
-	@DEBUG=true $(MANAGE) runserver 127.0.0.1:$(PORT)
+	@echo "The task worker and the scheduler run alongside it: see var/worker.log and var/scheduler.log"
+	@DEBUG=true $(MANAGE) db_worker --no-reload --interval 2 >var/worker.log 2>&1 & worker=$$!; \
+	  DEBUG=true $(MANAGE) run_scheduler >var/scheduler.log 2>&1 & scheduler=$$!; \
+	  trap 'kill $$worker $$scheduler 2>/dev/null || true' EXIT; \
+	  DEBUG=true $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 lint: dev-deps
 	@$(UV) run --locked ruff check .
@@ -66,7 +73,26 @@ browser: dev-deps
 	  $(UV) run --locked playwright install chromium; \
 	fi
 
-test-sqlite: dev-deps browser
+# The sector's CIN census validator pins pandas 1.x, so it gets its own environment (with
+# numpy<2, and pytest, which its command line imports). Rebuilt when the pins below change.
+CIN_VALIDATOR_ENV := var/tools/cin-validator
+CIN_VALIDATOR_PINS := csc-validator-be-cin==0.1.13 "numpy<2" pytest
+CIN_VALIDATOR_STAMP := $(CIN_VALIDATOR_ENV)/.installed-$(shell echo '$(CIN_VALIDATOR_PINS)' | cksum | cut -d' ' -f1)
+
+$(CIN_VALIDATOR_STAMP):
+	@echo "Building the CIN census validator's own environment in $(CIN_VALIDATOR_ENV)..."
+	@rm -rf $(CIN_VALIDATOR_ENV)
+	@$(UV) venv --quiet --python 3.11 $(CIN_VALIDATOR_ENV)
+	@VIRTUAL_ENV=$(CIN_VALIDATOR_ENV) $(UV) pip install --quiet $(CIN_VALIDATOR_PINS)
+	@touch $@
+
+cin-validator-env: uv $(CIN_VALIDATOR_STAMP)
+
+# Export the demo authority's CIN census and check it with the DfE schema and the validator.
+cin-validator: dev-deps cin-validator-env
+	@env -u DATABASE_URL $(UV) run --locked pytest casework/returns/tests/test_cin_demo.py -p no:randomly -q
+
+test-sqlite: dev-deps browser cin-validator-env
 	@echo "== tests on SQLite =="
 	@env -u DATABASE_URL $(UV) run --locked pytest
 

@@ -93,6 +93,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "casework.frontend.context_processors.service",
                 "casework.frontend.context_processors.restored_work",
+                "casework.frontend.context_processors.navigation",
+                "casework.tasks.context_processors.notifications",
             ],
         },
     },
@@ -193,6 +195,17 @@ if not DEBUG:
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="casework@localhost")
+EMAIL_HOST: str = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT: int = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER: str = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD: str = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS: bool = env.bool("EMAIL_USE_TLS", default=False)
+# Emails for a person's action are sent by the web process after commit: bound the wait.
+EMAIL_TIMEOUT: int = env.int("EMAIL_TIMEOUT", default=10)
+# The site's own address, for links in emails, e.g. https://casework.example-council.gov.uk
+CASEWORK_BASE_URL: str = env.str("CASEWORK_BASE_URL", default="")
+# Working days before a task's due date that its people are reminded (0: no reminders).
+CASEWORK_REMINDER_WORKING_DAYS: int = env.int("CASEWORK_REMINDER_WORKING_DAYS", default=2)
 
 LOGGING = {
     "version": 1,

@@ -215,6 +215,57 @@ class Plan(models.Model):
         return f"{self.get_kind_display()} from {self.started_on}"
 
 
+class Section47Outcome(models.TextChoices):
+    """How a section 47 enquiry ended (CIN census: DateOfInitialCPC or ICPCnotRequired)."""
+
+    ICPC = "icpc", "Initial child protection conference to take place"
+    NO_ICPC = "no_icpc", "Initial child protection conference not required"
+
+
+class Section47Enquiry(models.Model):
+    """A section 47 (Children Act 1989) child protection enquiry. It is open until its
+    outcome is recorded; the census counts it complete once a conference date is recorded
+    or a conference is not required (rule 8868)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="section47_enquiries")
+    started_on = models.DateField(help_text="Usually the strategy discussion's date.")
+    icpc_target_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When the initial child protection conference should be held by.",
+    )
+    outcome = models.CharField(
+        max_length=10, choices=Section47Outcome.choices, blank=True, help_text="Empty: open."
+    )
+    concluded_on = models.DateField(null=True, blank=True)
+    icpc_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The conference date: may be booked ahead; the census counts it once held.",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_on", "-id"]
+        verbose_name = "section 47 enquiry"
+        verbose_name_plural = "section 47 enquiries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(icpc_on__isnull=True) | Q(icpc_on__gte=F("started_on")),
+                name="s47_conference_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome="icpc") | Q(icpc_on__isnull=True),
+                name="s47_conference_only_when_held",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Section 47 enquiry from {self.started_on}"
+
+
 class Visit(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="visits")
     visited_on = models.DateField()

@@ -39,6 +39,8 @@ from casework.cases.models import (
     Referral,
     ReferralKind,
     RiskFlag,
+    Section47Enquiry,
+    Section47Outcome,
     SupervisionRecord,
     Visit,
 )
@@ -50,7 +52,7 @@ from casework.core.codes import (
     ReferralSource,
 )
 from casework.core.errors import InvalidInput, NotPermitted, ProblemCollector
-from casework.organisation.models import SERVICE_AREA_WIDE_ROLES, Membership, Team
+from casework.organisation.models import SERVICE_AREA_WIDE_ROLES, Membership, ServiceArea, Team
 from casework.people.models import Person
 
 # A referral may be made before birth, but not earlier than this (CIN rule 8606: 40 weeks).
@@ -575,6 +577,169 @@ def plan_end(*, actor: User, plan: Plan, ended_on: dt.date, outcome: str = "") -
         changes={"ended_on": [None, ended_on]},
     )
     return plan
+
+
+# Working Together: the initial child protection conference within 15 working days of the
+# strategy discussion that started the enquiry.
+_ICPC_WITHIN_WORKING_DAYS = 15
+
+
+def _check_outcome(
+    problems: ProblemCollector,
+    case: Case,
+    enquiry_started_on: dt.date,
+    outcome: str,
+    concluded_on: dt.date | None,
+    icpc_on: dt.date | None,
+) -> None:
+    """The checks a section 47 outcome shares, whether recorded at the start or later."""
+    problems.check(
+        outcome in Section47Outcome.values, "outcome", "Say whether a conference will be held."
+    )
+    if concluded_on is None:
+        problems.add("concluded_on", "Enter the date the enquiry concluded.")
+    else:
+        _check_date(problems, "concluded_on", concluded_on, "conclusion", case=case)
+        if concluded_on < enquiry_started_on:
+            problems.add(
+                "concluded_on",
+                f"The enquiry cannot conclude before it started ({_fmt(enquiry_started_on)}).",
+            )
+    if outcome == Section47Outcome.NO_ICPC and icpc_on is not None:
+        problems.add(
+            "icpc_on",
+            "A conference date cannot be recorded when no conference is required: remove "
+            "the date, or choose 'conference to take place'.",
+        )
+    if outcome == Section47Outcome.ICPC:
+        if icpc_on is None:
+            problems.add("icpc_on", "Enter the date of the initial child protection conference.")
+            return
+        # CIN census rule 8615: the enquiry starts on or before its conference.
+        if icpc_on < enquiry_started_on:
+            problems.add(
+                "icpc_on",
+                f"The conference cannot be before the enquiry started "
+                f"({_fmt(enquiry_started_on)}): check both dates.",
+            )
+        # Rule 8875: a conference is never held at a weekend (nor, here, on a bank holiday).
+        reason = case.responsible_team.authority.calendar().non_working_reason(icpc_on)
+        if reason:
+            problems.add(
+                "icpc_on",
+                f"{_fmt(icpc_on)} is not a working day ({reason}): enter the day the "
+                "conference is held.",
+            )
+
+
+@transaction.atomic
+def section47_record(
+    *,
+    actor: User,
+    case: Case,
+    started_on: dt.date,
+    icpc_target_on: dt.date | None = None,
+    outcome: str = "",
+    concluded_on: dt.date | None = None,
+    icpc_on: dt.date | None = None,
+) -> Section47Enquiry:
+    """Record a section 47 enquiry starting on `started_on`, and its outcome when it is
+    already known. Without a target, the conference is due 15 working days after the start.
+    One enquiry at a time per case (CIN rules 8839 and 8890)."""
+    case = _writable_case(actor, case)
+    problems = ProblemCollector()
+    problems.check(
+        case.service_area == ServiceArea.CHILDREN,
+        None,
+        "Section 47 enquiries are recorded on children's cases only.",
+    )
+    _check_date(problems, "started_on", started_on, "enquiry start", case=case)
+    calendar = case.responsible_team.authority.calendar()
+    if icpc_target_on is None:
+        icpc_target_on = calendar.add_working_days(started_on, _ICPC_WITHIN_WORKING_DAYS)
+    elif icpc_target_on < started_on:
+        problems.add(
+            "icpc_target_on",
+            f"The conference target cannot be before the enquiry started ({_fmt(started_on)}).",
+        )
+    elif icpc_target_on.weekday() >= 5:
+        # Rule 8870Q: a target that falls at a weekend is queried by the DfE.
+        problems.add("icpc_target_on", "The conference target date must be a weekday.")
+    open_enquiry = case.section47_enquiries.filter(outcome="").first()
+    if open_enquiry is not None:
+        problems.add(
+            None,
+            f"The section 47 enquiry that started on {_fmt(open_enquiry.started_on)} is still "
+            "open: record its outcome before starting another.",
+        )
+    if outcome:
+        _check_outcome(problems, case, started_on, outcome, concluded_on, icpc_on)
+    elif concluded_on is not None or icpc_on is not None:
+        problems.add(
+            "outcome",
+            "Say whether a conference will be held, or leave the conclusion and conference "
+            "dates empty while the enquiry is open.",
+        )
+    problems.raise_if_any()
+    enquiry = Section47Enquiry.objects.create(
+        case=case,
+        started_on=started_on,
+        icpc_target_on=icpc_target_on,
+        outcome=outcome,
+        concluded_on=concluded_on if outcome else None,
+        icpc_on=icpc_on if outcome == Section47Outcome.ICPC else None,
+        recorded_by=actor,
+    )
+    summary = "Section 47 enquiry started"
+    if outcome:
+        summary += f"; outcome: {Section47Outcome(outcome).label.lower()}"
+    audit_record(
+        actor=actor,
+        verb="section47.recorded",
+        category=AuditCategory.ASSESSMENT,
+        obj=enquiry,
+        case=case,
+        person=case.subject,
+        event_date=started_on,
+        summary=summary,
+    )
+    return enquiry
+
+
+@transaction.atomic
+def section47_conclude(
+    *,
+    actor: User,
+    enquiry: Section47Enquiry,
+    outcome: str,
+    concluded_on: dt.date,
+    icpc_on: dt.date | None = None,
+) -> Section47Enquiry:
+    """Record how an open section 47 enquiry ended: a conference to be held (and its date),
+    or no conference required."""
+    case = _writable_case(actor, enquiry.case)
+    enquiry = Section47Enquiry.objects.select_for_update().get(pk=enquiry.pk, case=case)
+    problems = ProblemCollector()
+    if enquiry.outcome:
+        problems.add(None, "This enquiry's outcome is already recorded.")
+    _check_outcome(problems, case, enquiry.started_on, outcome, concluded_on, icpc_on)
+    problems.raise_if_any()
+    enquiry.outcome = outcome
+    enquiry.concluded_on = concluded_on
+    enquiry.icpc_on = icpc_on if outcome == Section47Outcome.ICPC else None
+    enquiry.save(update_fields=["outcome", "concluded_on", "icpc_on"])
+    audit_record(
+        actor=actor,
+        verb="section47.concluded",
+        category=AuditCategory.ASSESSMENT,
+        obj=enquiry,
+        case=case,
+        person=case.subject,
+        event_date=concluded_on,
+        summary=f"Section 47 enquiry concluded: {Section47Outcome(outcome).label.lower()}",
+        changes={"outcome": ["", outcome]},
+    )
+    return enquiry
 
 
 @transaction.atomic

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from casework.accounts.middleware import RESTORE_SESSION_KEY
+from casework.accounts.models import User
+from casework.organisation.models import MANAGER_ROLES, SERVICE_AREA_WIDE_ROLES, Membership
 
 
 def service(request: HttpRequest) -> dict[str, str]:
@@ -26,3 +30,29 @@ def restored_work(request: HttpRequest) -> dict[str, Any]:
         return {}
     del session[RESTORE_SESSION_KEY]
     return {"restored_fields": kept["fields"]}
+
+
+@dataclass(frozen=True)
+class Sections:
+    """The parts of the service navigation offered to the signed-in user. Each page still
+    checks access itself: this only decides which links to show."""
+
+    dashboards: bool
+    exports: bool
+
+
+def _sections(user: User) -> Sections:
+    roles = set(Membership.objects.current().filter(user=user).values_list("role", flat=True))
+    return Sections(
+        dashboards=bool(roles & MANAGER_ROLES),
+        exports=user.is_superuser or bool(roles & SERVICE_AREA_WIDE_ROLES),
+    )
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """`nav.dashboards`, `nav.exports`: one query, and only on a page that draws the
+    navigation (the object is lazy)."""
+    user = getattr(request, "user", None)
+    if not isinstance(user, User) or not user.is_active:
+        return {}
+    return {"nav": SimpleLazyObject(lambda: _sections(user))}

@@ -39,6 +39,7 @@ from casework.cases.models import (
     Plan,
     PlanKind,
     ReferralKind,
+    Section47Outcome,
     Visit,
 )
 from casework.closure.services import closure_decide, closure_propose
@@ -64,7 +65,7 @@ from casework.organisation.models import (
     TeamFunction,
 )
 from casework.people import services as people
-from casework.people.models import Address, ContactRole, Person, RelationshipKind
+from casework.people.models import Address, ContactRole, Disability, Person, RelationshipKind
 from casework.policy.models import PackPurpose
 from casework.policy.services import pack_bind
 from casework.tasks.sweeps import three_monthly_audits
@@ -1206,6 +1207,13 @@ def open_case(
         options = [r for r in CHILD_REASONS[need] if r[0] == source] or CHILD_REASONS[need]
         picked, template = demo.rng.choice(options)
         source, reason = source or picked, template.format(**home.words())
+    if not home.subject.disabilities:
+        # The CIN census needs every referred child's disabilities, or NONE (rule 8540).
+        people.person_disabilities_record(
+            actor=actor or worker or demo.member(team, "worker"),
+            person=home.subject,
+            disabilities=[Disability.NONE],
+        )
     return cases.case_open(
         actor=actor or worker or demo.member(team, "worker"),
         subject=home.subject,
@@ -1409,6 +1417,14 @@ def cp_plan(
         {"name": "DC " + demo.fake.last_name(), "role": "Police"},
     )
     icpc = demo.working_day(opened + dt.timedelta(days=demo.rng.randint(10, 15)), opened + ONE_DAY)
+    cases.section47_record(
+        actor=actor,
+        case=case,
+        started_on=opened,
+        outcome=Section47Outcome.ICPC,
+        concluded_on=demo.working_day(icpc - dt.timedelta(days=5), opened),
+        icpc_on=icpc,
+    )
     assess(
         demo,
         case,
@@ -1538,6 +1554,14 @@ def cin_plan_open(demo: Demo, n: int) -> None:
     need = demo.rng.choice((PrimaryNeed.N3, PrimaryNeed.N4, PrimaryNeed.N5, PrimaryNeed.N7))
     case = open_case(demo, home, "ai", opened, worker, need=need)
     done = demo.working_day(opened + dt.timedelta(days=demo.rng.randint(20, 40)), opened)
+    if n % 5 == 0:
+        cases.section47_record(
+            actor=worker,
+            case=case,
+            started_on=opened,
+            outcome=Section47Outcome.NO_ICPC,
+            concluded_on=demo.working_day(opened + dt.timedelta(days=8), opened),
+        )
     assess(
         demo,
         case,
@@ -1829,11 +1853,27 @@ def early_help(demo: Demo, n: int) -> None:
         )
 
 
+# Children with Disabilities: one combination each, in turn (most have more than one).
+CWD_DISABILITIES: tuple[list[str], ...] = (
+    [Disability.AUT, Disability.LD, Disability.COMM],
+    [Disability.MOB, Disability.HAND, Disability.PC],
+    [Disability.LD, Disability.BEH],
+    [Disability.HEAR, Disability.COMM],
+    [Disability.VIS],
+    [Disability.CON, Disability.MOB, Disability.INC],
+    [Disability.AUT, Disability.BEH],
+    [Disability.DDA],
+)
+
+
 def disabilities(demo: Demo, n: int) -> None:
     """Children with Disabilities: child in need plan for a disabled child."""
     worker = demo.next_worker("cwd")
     opened = demo.working_day(demo.ago(60, 500))
     home = child_household(demo, worker, opened, (3, 15), special_school=demo.chance(0.5))
+    people.person_disabilities_record(
+        actor=worker, person=home.subject, disabilities=CWD_DISABILITIES[n % len(CWD_DISABILITIES)]
+    )
     case = open_case(demo, home, "cwd", opened, worker, need=PrimaryNeed.N2)
     done = demo.working_day(opened + dt.timedelta(days=demo.rng.randint(20, 45)), opened)
     assess(
@@ -1897,7 +1937,16 @@ def schools(demo: Demo, n: int) -> None:
     done = opened + dt.timedelta(days=30)
     if done <= demo.today:
         done = demo.working_day(done, opened)
-        assess(demo, case, "swis", worker, AssessmentKind.SINGLE, opened, done)
+        assess(
+            demo,
+            case,
+            "swis",
+            worker,
+            AssessmentKind.SINGLE,
+            opened,
+            done,
+            factors=random_factors(demo, ("3B", "4B", "14A", "20")),
+        )
         cin_plan(demo, case, home, worker, done, None)
     else:
         assess(demo, case, "swis", worker, AssessmentKind.SINGLE, opened, None)

@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from casework.oversight import views
+
+urlpatterns: list[URLPattern] = [
+    path("oversight/", views.dashboard, name="oversight-dashboard"),
+]

@@ -10,6 +10,25 @@ from django.db.models import F, Q
 from casework.core.codes import Ethnicity, Sex
 
 
+class Disability(models.TextChoices):
+    """The DfE disability codes (CIN census item Disability; domain-facts.md 1.8). NONE is
+    recorded when the child has none, and cannot be combined with another code (rule 8790)."""
+
+    NONE = "NONE", "No disability"
+    MOB = "MOB", "Mobility"
+    HAND = "HAND", "Hand function"
+    PC = "PC", "Personal care"
+    INC = "INC", "Incontinence"
+    COMM = "COMM", "Communication"
+    LD = "LD", "Learning"
+    HEAR = "HEAR", "Hearing"
+    VIS = "VIS", "Vision"
+    BEH = "BEH", "Behaviour"
+    CON = "CON", "Consciousness"
+    AUT = "AUT", "Autism or Asperger syndrome"
+    DDA = "DDA", "Other disability"
+
+
 class Person(models.Model):
     local_id = models.CharField(
         max_length=20, unique=True, help_text="The authority's own ID (LAchildID in the census)."
@@ -29,6 +48,11 @@ class Person(models.Model):
     )
     nhs_number = models.CharField(max_length=10, blank=True)
     upn = models.CharField("Unique Pupil Number", max_length=13, blank=True)
+    # Empty means nobody has recorded it yet, which is not the same as ["NONE"]: the CIN
+    # census needs one or the other for every child referred (rule 8540).
+    disabilities = models.JSONField(
+        default=list, blank=True, help_text="Disability codes, or ['NONE'] for none."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

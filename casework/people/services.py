@@ -22,6 +22,7 @@ from casework.people.models import (
     Address,
     CarerLink,
     ContactRole,
+    Disability,
     KeySafe,
     Person,
     PersonNameKey,
@@ -208,6 +209,48 @@ def person_update(*, actor: User, person: Person, reason: str = "", **changes: A
             reason=reason,
             changes=diff,
         )
+    return person
+
+
+@transaction.atomic
+def person_disabilities_record(
+    *, actor: User, person: Person, disabilities: list[str], reason: str = ""
+) -> Person:
+    """Record the person's disabilities as DfE codes (["NONE"] when they have none). The CIN
+    census reports them for every child referred (rules 8540, 8790, 8794)."""
+    _require_staff(actor)
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    codes = [code.strip().upper() for code in disabilities]
+    problems = ProblemCollector()
+    unknown = sorted({code for code in codes if code not in Disability.values})
+    problems.check(not unknown, "disabilities", f"Unknown disability codes: {', '.join(unknown)}.")
+    problems.check(
+        bool(codes),
+        "disabilities",
+        "Select at least one disability, or 'No disability' if the person has none.",
+    )
+    problems.check(
+        not (Disability.NONE in codes and len(set(codes)) > 1),
+        "disabilities",
+        "'No disability' cannot be recorded together with a disability: choose one or the other.",
+    )
+    problems.raise_if_any()
+    ordered = [code for code in Disability.values if code in codes]
+    before = list(person.disabilities)
+    if before == ordered:
+        return person
+    person.disabilities = ordered
+    person.save(update_fields=["disabilities"])
+    audit_record(
+        actor=actor,
+        verb="person.disabilities_recorded",
+        category=AuditCategory.PERSON,
+        obj=person,
+        person=person,
+        summary="Disabilities: " + ", ".join(Disability(code).label for code in ordered),
+        reason=reason,
+        changes={"disabilities": [before, ordered]},
+    )
     return person
 
 

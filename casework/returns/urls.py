@@ -1,3 +1,9 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from casework.returns import views
+
+urlpatterns = [
+    path("exports/", views.exports, name="exports"),
+    path("exports/<int:job_id>/", views.export_detail, name="export-detail"),
+    path("exports/<int:job_id>/file/", views.export_file, name="export-file"),
+]

@@ -1,8 +1,13 @@
-"""Deadlines as data (X-03) and in-app notifications.
+"""Deadlines as data (X-03) and notifications.
 
 A task is a row with a due date computed in working days from the event a policy pack
 names, assigned to a role in a team (and optionally a person). `key` makes creating one
 idempotent: the same event never creates the same task twice.
+
+The deadline sweep records each stage it has acted on (`TaskAlert`: reminder, due, overdue)
+once per task, under a unique constraint, so a sweep that runs twice (or two sweeps that
+run at once) tells nobody anything twice. `ScheduledSweep` does the same for the scheduler:
+one background run per sweep per time slot.
 """
 
 from __future__ import annotations
@@ -93,12 +98,72 @@ class Notification(models.Model):
     requirement = models.CharField(max_length=10, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the email copy went to the mail server; empty if the recipient has "
+        "no email address or sending failed (the failure is logged).",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["key", "recipient"], name="notify_once"),
         ]
+        # The unread count is shown in the header of every page.
+        indexes = [models.Index(fields=["recipient", "read_at"])]
 
     def __str__(self) -> str:
         return self.message[:60]
+
+
+class AlertStage(models.TextChoices):
+    REMINDER = "reminder", "Reminder before the due date"
+    DUE = "due", "Due today"
+    OVERDUE = "overdue", "Overdue (and escalated if the procedure names a role)"
+
+
+class TaskAlert(models.Model):
+    """A deadline sweep acted on this stage of this task. Inserted before anyone is told,
+    in the same transaction, so the unique constraint is what makes telling them once
+    race-safe."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="alerts")
+    stage = models.CharField(max_length=20, choices=AlertStage.choices)
+    on = models.DateField(help_text="The day the sweep acted for.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    notified = models.PositiveIntegerField(
+        default=0, help_text="How many people doing the task were told."
+    )
+    escalated = models.PositiveIntegerField(
+        default=0, help_text="How many holders of the escalation role were told."
+    )
+
+    class Meta:
+        ordering = ["task", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "stage"], name="alert_once_per_stage"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} – {self.get_stage_display()}"
+
+
+class ScheduledSweep(models.Model):
+    """The scheduler enqueued `sweep` for the time slot starting at `slot`. One row per sweep
+    and slot, so two schedulers (or a cron job overlapping a long-running one) enqueue it
+    once."""
+
+    sweep = models.CharField(max_length=60)
+    slot = models.DateTimeField()
+    enqueued_at = models.DateTimeField(auto_now_add=True)
+    task_result_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-slot"]
+        constraints = [
+            models.UniqueConstraint(fields=["sweep", "slot"], name="sweep_once_per_slot"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sweep} at {self.slot:%Y-%m-%d %H:%M}"

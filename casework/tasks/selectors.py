@@ -44,6 +44,24 @@ def unread_notifications(user: User) -> QuerySet[Notification]:
     )
 
 
+def unread_notification_count(user: User) -> int:
+    """For the header on every page: one indexed COUNT over one person's notifications."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notifications_page(
+    user: User, *, before: int | None = None, size: int = 50
+) -> tuple[list[Notification], int | None]:
+    """A page of `user`'s notifications, read and unread, newest first, and the cursor of
+    the next (older) page if there is one. Keyset by id, so a page deep in a long history
+    costs the same as the first."""
+    notes = Notification.objects.filter(recipient=user).select_related("case").order_by("-id")
+    if before is not None:
+        notes = notes.filter(pk__lt=before)
+    rows = list(notes[: size + 1])
+    return rows[:size], (rows[size - 1].pk if len(rows) > size else None)
+
+
 @dataclass(frozen=True)
 class OverdueRow:
     worker_name: str

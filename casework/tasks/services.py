@@ -1,9 +1,15 @@
 """Creating and completing tasks, and notifying people by role. Idempotent by key, and
-called inside the caller's transaction so they are written with the change they follow."""
+called inside the caller's transaction so they are written with the change they follow.
+
+Every notification goes through `notify_users`: it writes the in-app notification now and
+emails a copy only after the transaction commits, so a change that rolls back emails
+nobody, and a failed email never undoes the change (see `casework.tasks.delivery`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Q
@@ -15,7 +21,10 @@ from casework.audit.services import audit_record
 from casework.cases.models import Case
 from casework.core.errors import InvalidInput, NotPermitted
 from casework.organisation.models import SERVICE_AREA_WIDE_ROLES, Membership, Team
+from casework.tasks.delivery import notification_emails_send
 from casework.tasks.models import Notification, Task, TaskStatus
+
+MAX_ID = 2**63 - 1  # the largest BigAutoField value
 
 
 def task_schedule(
@@ -93,35 +102,81 @@ def _holds_role(user: User, task: Task) -> bool:
     ).exists()
 
 
+def role_holders(*, role: str, team: Team | None, service_area: str) -> list[User]:
+    """Who currently holds `role` for work in `team`: its members in that role; if it has
+    none, anyone with the role in the same service area of the same authority (e.g. the
+    service manager, or the reviewing officers of the safeguarding unit). Active accounts
+    only, each once."""
+    current = (
+        Membership.objects.current()
+        .filter(role=role, user__is_active=True)
+        .select_related("user")
+        .order_by("user_id")
+    )
+    if team is not None:
+        in_team = [m.user for m in current.filter(team=team)]
+        if in_team:
+            return list(dict.fromkeys(in_team))
+        current = current.filter(team__authority_id=team.authority_id)
+    if not service_area:
+        return []
+    return list(dict.fromkeys(m.user for m in current.filter(team__service_area=service_area)))
+
+
 def users_with_role(case: Case, role: str) -> list[User]:
     """Who holds `role` for this case: in its team first; otherwise anyone with the role in
     its service area (e.g. the reviewing officers of the safeguarding unit)."""
-    current = Membership.objects.current().filter(role=role).select_related("user")
-    in_team = [m.user for m in current.filter(team_id=case.responsible_team_id)]
-    if in_team:
-        return in_team
-    return [m.user for m in current.filter(team__service_area=case.service_area)]
+    return role_holders(role=role, team=case.responsible_team, service_area=case.service_area)
+
+
+def notify_users(
+    *,
+    key: str,
+    users: Iterable[User],
+    case: Case | None,
+    event: str,
+    message: str,
+    requirement: str = "",
+) -> list[Notification]:
+    """Tell each of `users` once per key: an in-app notification now, and an email copy
+    (to those with an address) after the surrounding transaction commits."""
+    sent: list[Notification] = []
+    new: list[int] = []
+    for user in dict.fromkeys(users):
+        note, created = Notification.objects.get_or_create(
+            key=key,
+            recipient=user,
+            defaults={"case": case, "event": event, "message": message, "requirement": requirement},
+        )
+        sent.append(note)
+        if created:
+            new.append(note.pk)
+    if new:
+        # robust: whatever goes wrong while emailing is logged, never raised into the
+        # request or sweep whose change has already committed.
+        transaction.on_commit(partial(notification_emails_send, new), robust=True)
+    return sent
 
 
 def notify_role(
     *, key: str, case: Case, role: str, event: str, message: str, requirement: str = ""
 ) -> list[Notification]:
     """Tell everyone holding `role` for the case, once per key."""
-    sent = []
-    for user in dict.fromkeys(users_with_role(case, role)):
-        note, _ = Notification.objects.get_or_create(
-            key=key,
-            recipient=user,
-            defaults={"case": case, "event": event, "message": message, "requirement": requirement},
-        )
-        sent.append(note)
-    return sent
+    return notify_users(
+        key=key,
+        users=users_with_role(case, role),
+        case=case,
+        event=event,
+        message=message,
+        requirement=requirement,
+    )
 
 
 def notifications_mark_read(*, actor: User, ids: list[int] | None = None) -> int:
     """Mark `actor`'s notifications read (those listed, or all). Only their own: another
-    person's notification ids are ignored. Returns how many changed."""
+    person's notification ids are ignored, and so are numbers that cannot be an id at all
+    (SQLite refuses an integer beyond 64 bits outright). Returns how many changed."""
     mine = Notification.objects.filter(recipient=actor, read_at__isnull=True)
     if ids is not None:
-        mine = mine.filter(pk__in=ids)
+        mine = mine.filter(pk__in=[i for i in ids if 0 < i <= MAX_ID])
     return mine.update(read_at=timezone.now())

@@ -1,16 +1,19 @@
-"""Doing a task and clearing notifications, from My work. POST only; each redirects back
-with a banner. Whether the user may do the task is the service's decision."""
+"""Doing a task and clearing notifications, from My work and the notifications page. The
+actions are POST only and redirect back with a banner. Whether the user may do the task is
+the service's decision."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
 from casework.core.errors import InvalidInput, NotPermitted
 from casework.frontend.pages import signed_in_user as _user
-from casework.tasks.selectors import tasks_for
+from casework.tasks.selectors import notifications_page, tasks_for, unread_notification_count
 from casework.tasks.services import notifications_mark_read, task_complete
 
 
@@ -36,4 +39,28 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     ids = [int(raw)] if raw and raw.isdigit() else None
     count = notifications_mark_read(actor=_user(request), ids=ids)
     messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked as read")
+    back = request.POST.get("next", "")
+    # Only back to a page of this site: never an open redirect.
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back)
     return redirect("my-cases")
+
+
+@require_GET
+def notifications(request: HttpRequest) -> HttpResponse:
+    """Everything the user has been told, newest first, unread ones marked."""
+    user = _user(request)
+    raw = request.GET.get("before", "")
+    page, next_before = notifications_page(user, before=int(raw) if raw.isdigit() else None)
+    return render(
+        request,
+        "tasks/notifications.html",
+        {
+            "notes": page,
+            "unread": unread_notification_count(user),
+            "next_before": next_before,
+            "here": reverse("notifications"),
+        },
+    )

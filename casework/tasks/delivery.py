@@ -1,0 +1,110 @@
+"""Email copies of notifications, sent after the change that caused them has committed.
+
+Called from `transaction.on_commit` (see `services.notify_users`), so it runs outside the
+change's transaction: a mail server that is down or refuses a message is logged and the
+in-app notification stays, unread, for the person to find. Nothing here raises.
+
+What goes in an email is deliberately little: the notification's message (procedure text
+written in the policy pack, or a task's title) and the case reference, never the person's
+name or details. Email leaves the council's systems; the record stays behind sign-in.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from casework.tasks.models import Notification
+
+logger = logging.getLogger(__name__)
+
+SUBJECT_MAX = 78  # one line in most mail clients (RFC 5322's recommended line length)
+
+
+@dataclass(frozen=True)
+class EmailCopy:
+    notification_id: int
+    message: EmailMultiAlternatives
+
+
+def _link(note: Notification) -> str:
+    """An absolute link for the email, if the site's address is configured; a relative one
+    is useless in a mail client."""
+    base = str(getattr(settings, "CASEWORK_BASE_URL", "")).rstrip("/")
+    if not base:
+        return ""
+    path = reverse("case-detail", args=[note.case_id]) if note.case_id else reverse("notifications")
+    return f"{base}{path}"
+
+
+def notification_email(note: Notification) -> EmailMultiAlternatives:
+    """The email copy of one notification: a plain-text body and an HTML alternative."""
+    service = settings.CASEWORK_SERVICE_NAME
+    reference = note.case.reference if note.case else ""
+    context = {
+        "note": note,
+        "service_name": service,
+        "reference": reference,
+        "link": _link(note),
+        "recipient_name": note.recipient.display_name,
+    }
+    headline = " ".join(note.message.split())
+    subject = f"{service}: {reference} – {headline}" if reference else f"{service}: {headline}"
+    if len(subject) > SUBJECT_MAX:
+        subject = subject[: SUBJECT_MAX - 1].rstrip() + "…"
+    email = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("tasks/email/notification.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[note.recipient.email],
+    )
+    html = render_to_string("tasks/email/notification.html", context)
+    email.attach_alternative(html, "text/html")
+    return email
+
+
+def notification_emails_send(notification_ids: list[int]) -> int:
+    """Email the recipients of these notifications who have an address and have not been
+    emailed yet; record when each went. Returns how many were sent."""
+    notes = (
+        Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True)
+        .exclude(recipient__email="")
+        .select_related("recipient", "case")
+        .order_by("pk")
+    )
+    copies = [EmailCopy(note.pk, notification_email(note)) for note in notes]
+    if not copies:
+        return 0
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception:
+        logger.exception(
+            "Could not reach the mail server: %d notification email(s) not sent "
+            "(notifications %s); they are still shown in the app.",
+            len(copies),
+            ", ".join(str(c.notification_id) for c in copies),
+        )
+        return 0
+    sent: list[int] = []
+    try:
+        for copy in copies:
+            try:
+                connection.send_messages([copy.message])
+            except Exception:
+                logger.exception(
+                    "Could not email notification %s; it is still shown in the app.",
+                    copy.notification_id,
+                )
+            else:
+                sent.append(copy.notification_id)
+    finally:
+        connection.close()
+    Notification.objects.filter(pk__in=sent).update(emailed_at=timezone.now())
+    return len(sent)

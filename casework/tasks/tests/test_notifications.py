@@ -1,0 +1,246 @@
+"""Notifications: in the app (a count for the header and a list), and by email with a
+plain-text and an HTML body, sent only once the change that caused them has committed."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core import mail
+from django.db import transaction
+from django.test import Client, RequestFactory
+from django.urls import reverse
+from pytest_django.fixtures import Settings
+
+from casework.accounts.models import User
+from casework.cases.models import Case
+from casework.organisation.models import Role
+from casework.tasks.context_processors import notifications
+from casework.tasks.models import Notification, Task
+from casework.tasks.services import notifications_mark_read, notify_role, task_schedule
+
+
+def _email(user: User) -> User:
+    user.email = f"{user.username}@council.example"
+    user.save(update_fields=["email"])
+    return user
+
+
+def _notify(case: Case, key: str = "k1", role: str = Role.TEAM_MANAGER) -> list[Notification]:
+    return notify_role(
+        key=key,
+        case=case,
+        role=role,
+        event="closure.proposed",
+        message="A closure has been proposed & needs your decision.",
+        requirement="R000-01",
+    )
+
+
+def test_x03_email_goes_only_after_the_change_commits_with_text_and_html_bodies(
+    open_case: Case,
+    manager: User,
+    worker: User,
+    mailoutbox: list[mail.EmailMessage],
+    settings: Settings,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    """X-03: an existing caller of notify_role (a service, inside its transaction) gets an
+    email copy sent for it, but only once the transaction commits: nothing is emailed while
+    it is open. The email has a plain-text body and an HTML alternative, names the case by
+    reference (never the person) and links to it when the site's address is set; the
+    notification records when it was emailed. Someone with no email address is told in
+    the app only."""
+    settings.CASEWORK_BASE_URL = "https://casework.example-council.gov.uk/"
+    _email(manager)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with transaction.atomic():
+            notes = _notify(open_case)
+            task_schedule(
+                key="decide", case=open_case, title="Decide", role=Role.TEAM_MANAGER, due_on=None
+            )
+            assert mailoutbox == []
+        assert mailoutbox == []  # the test's own transaction is still open
+    assert len(callbacks) == 1
+    [email] = mailoutbox
+    assert email.to == [manager.email]
+    assert email.subject == (
+        f"Casework: {open_case.reference} – A closure has been proposed & needs your decision."
+    )
+    assert "A closure has been proposed & needs your decision." in email.body
+    assert f"Case: {open_case.reference}" in email.body
+    url = f"https://casework.example-council.gov.uk/cases/{open_case.pk}/"
+    assert url in email.body
+    assert isinstance(email, mail.EmailMultiAlternatives)
+    [(html, mimetype)] = email.alternatives
+    assert mimetype == "text/html"
+    assert "proposed &amp; needs your decision" in str(html)
+    assert f'href="{url}"' in str(html)
+    assert open_case.subject.family_name not in email.body + str(html)
+    assert [n.recipient for n in notes] == [manager]
+    assert Notification.objects.get(recipient=manager).emailed_at is not None
+
+    # A social worker without an address: in the app, no email.
+    with django_capture_on_commit_callbacks(execute=True):
+        _notify(open_case, key="k2", role=Role.SOCIAL_WORKER)
+    assert Notification.objects.filter(recipient=worker, emailed_at__isnull=True).exists()
+    assert len(mailoutbox) == 1
+
+
+def test_x03_a_change_that_rolls_back_emails_nobody(
+    open_case: Case,
+    manager: User,
+    mailoutbox: list[mail.EmailMessage],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    """X-03: if the service's transaction rolls back after notifying, there is neither a
+    notification nor an email."""
+    _email(manager)
+
+    class Refused(Exception):
+        pass
+
+    def refused_change() -> None:
+        with transaction.atomic():
+            _notify(open_case)
+            raise Refused
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(Refused):
+            refused_change()
+    assert callbacks == []
+    assert mailoutbox == []
+    assert not Notification.objects.exists()
+
+
+def _closed_port() -> int:
+    """A local port nothing listens on, so a real SMTP connection to it is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_x03_an_email_that_fails_is_logged_and_the_change_and_notification_stay(
+    open_case: Case,
+    manager: User,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    """X-03: with the mail server unreachable (Django's real SMTP backend, refused), the
+    change the notification follows is kept, the notification is in the app, unread and
+    not marked emailed, and the failure is logged; nothing is raised to the caller."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = _closed_port()
+    settings.EMAIL_TIMEOUT = 2
+    _email(manager)
+    with caplog.at_level(logging.ERROR, logger="casework.tasks.delivery"):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            task_schedule(
+                key="decide", case=open_case, title="Decide", role=Role.TEAM_MANAGER, due_on=None
+            )
+            _notify(open_case)
+    assert Task.objects.filter(key="decide").exists()
+    note = Notification.objects.get(recipient=manager)
+    assert (note.read_at, note.emailed_at) == (None, None)
+    assert "Could not reach the mail server" in caplog.text
+
+
+def test_the_unread_count_for_the_header_is_one_lazy_query(
+    open_case: Case,
+    worker: User,
+    manager: User,
+    settings: Settings,
+    django_assert_num_queries: Any,
+) -> None:
+    """The header's count is the user's unread notifications only; it costs nothing on a
+    page that does not show it and one query however often a page shows it; anonymous
+    visitors get none."""
+    for n in range(3):
+        Notification.objects.create(key=f"w{n}", recipient=worker, event="x", message=f"N{n}")
+    Notification.objects.create(key="m", recipient=manager, event="x", message="Manager's")
+    request = RequestFactory().get("/")
+    request.user = worker
+    with django_assert_num_queries(0):
+        context = notifications(request)
+    count = context["unread_notification_count"]
+    with django_assert_num_queries(1):
+        assert (count(), count()) == (3, 3)
+    Notification.objects.filter(key="w0").update(read_at=open_case.created_at)
+    request.user = worker
+    assert notifications(request)["unread_notification_count"]() == 2
+    request.user = AnonymousUser()
+    assert notifications(request) == {}
+
+    # Installed as a context processor, on a real request (where the user is lazy).
+    processors = settings.TEMPLATES[0]["OPTIONS"]["context_processors"]
+    settings.TEMPLATES = [
+        {
+            **settings.TEMPLATES[0],
+            "OPTIONS": {
+                **settings.TEMPLATES[0]["OPTIONS"],
+                "context_processors": [
+                    *processors,
+                    "casework.tasks.context_processors.notifications",
+                ],
+            },
+        }
+    ]
+    client = Client()
+    client.force_login(worker)
+    response = client.get(reverse("notifications"))
+    assert response.context["unread_notification_count"]() == 2
+
+
+def test_the_notifications_page_lists_mine_newest_first_and_marks_them_read(
+    open_case: Case, worker: User, manager: User, django_assert_max_num_queries: Any
+) -> None:
+    """The list: the user's own notifications, read and unread, newest first, with the
+    unread count; marking one read comes back to the list; a `next` that points off the
+    site is ignored (no open redirect); older ones are a keyset page away."""
+    notes = [
+        Notification.objects.create(
+            key=f"w{n}", recipient=worker, case=open_case, event="x", message=f"Note {n}"
+        )
+        for n in range(55)
+    ]
+    Notification.objects.create(key="m", recipient=manager, event="x", message="Manager's")
+    client = Client()
+    client.force_login(worker)
+    with django_assert_max_num_queries(10):
+        page = client.get(reverse("notifications"))
+    html = page.content.decode()
+    assert "You have 55 unread notifications." in html
+    assert html.index("Note 54") < html.index("Note 10")
+    # Each message is followed by a line break in the list ("Note 4" is also in "Note 45").
+    assert "Note 5\n" in html
+    assert "Note 4\n" not in html
+    assert "Manager&#x27;s" not in html
+    assert f'href="?before={notes[5].pk}"' in html
+    older = client.get(reverse("notifications"), {"before": notes[5].pk}).content.decode()
+    assert "Note 4\n" in older
+    assert "Note 5\n" not in older
+
+    back = client.post(
+        reverse("notifications-read"),
+        {"notification": notes[54].pk, "next": reverse("notifications")},
+    )
+    assert back["Location"] == reverse("notifications")
+    assert "You have 54 unread notifications." in client.get(back["Location"]).content.decode()
+    away = client.post(reverse("notifications-read"), {"next": "https://evil.example/"})
+    assert away["Location"] == reverse("my-cases")
+    assert not Notification.objects.filter(recipient=worker, read_at__isnull=True).exists()
+
+
+def test_marking_read_ignores_numbers_that_cannot_be_ids(worker: User) -> None:
+    """An id beyond 64 bits (or below 1) marks nothing, instead of crashing the database
+    driver (the API fuzzer sent one)."""
+    note = Notification.objects.create(key="k", recipient=worker, event="x", message="N")
+    assert notifications_mark_read(actor=worker, ids=[2**70, -(2**70), 0]) == 0
+    assert notifications_mark_read(actor=worker, ids=[note.pk, 2**64]) == 1

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
@@ -60,19 +61,71 @@ class CaseworkApi(NinjaAPI):
                     content = answer.get("content", {})
                     if int(status) >= 400 and "application/json" in content:
                         answer["content"] = {PROBLEM_JSON: content["application/json"]}
+        _say_text_holds_no_nul(schema)
         return schema
 
 
-class ObjectBodies(Parser):
-    """Every request body of this API is a JSON object. Ninja would let a body of `[1]` or
-    `"x"` stand for an empty object when every field has a default (the fuzzer found it
-    marking notifications read): refused here, before any view runs."""
+NO_NUL = "^[^\\u0000]*$"
+
+
+def _say_text_holds_no_nul(node: Any) -> None:
+    """Every free-text string of the API refuses NUL (see `CaseworkParser`); the description
+    says so, as a pattern, so that clients and the fuzzer know it."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and not {"pattern", "enum", "format", "const"} & set(node):
+            node["pattern"] = NO_NUL
+        for value in node.values():
+            _say_text_holds_no_nul(value)
+    elif isinstance(node, list):
+        for value in node:
+            _say_text_holds_no_nul(value)
+
+
+class UnreadableInput(ValueError):
+    """Input refused before any view runs, with the sentence to show the client."""
+
+
+NOT_AN_OBJECT = "The request body must be a JSON object ({...}): check it and send again."
+NUL_CHARACTER = (
+    "The request contains a NUL character (\\u0000), which no record can hold: remove it "
+    "and send again."
+)
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+class CaseworkParser(Parser):
+    """What every request must be before a view sees it.
+
+    - A body is a JSON object. Ninja would let `[1]` or `"x"` stand for an empty object when
+      every field has a default (the fuzzer found it marking notifications read).
+    - No text holds a NUL character: PostgreSQL text cannot store one (the fuzzer found a
+      server error adding a person), and the screens' forms refuse it too (Django's
+      `ProhibitNullCharactersValidator`)."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
         body = super().parse_body(request)
         if not isinstance(body, dict):
-            raise ValueError("the body is not a JSON object")
+            raise UnreadableInput(NOT_AN_OBJECT)
+        if _holds_nul(body):
+            raise UnreadableInput(NUL_CHARACTER)
         return body
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        parsed = super().parse_querydict(data, list_fields, request)
+        if _holds_nul(parsed):
+            raise HttpError(400, NUL_CHARACTER)
+        return parsed
 
 
 api = CaseworkApi(
@@ -80,7 +133,7 @@ api = CaseworkApi(
     version="1",
     description="Case management for social care: the same rules and access as the screens.",
     auth=TokenAuth(),
-    parser=ObjectBodies(),
+    parser=CaseworkParser(),
     urls_namespace="api-v1",
 )
 AREAS = (cases, recording, people, closure, transfers, documents, tasks, reports)
@@ -139,8 +192,10 @@ def _unreadable(request: HttpRequest, error: ValidationError) -> HttpResponse:
 def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
     """Ninja's own refusals (an unreadable body, for example) as problem documents."""
     detail = str(error)
-    if "parse" in detail.lower():
-        detail = "The request body must be a JSON object ({...}): check it and send again."
+    if isinstance(error.__cause__, UnreadableInput):
+        detail = str(error.__cause__)
+    elif "parse" in detail.lower():
+        detail = "The request body is not valid JSON: check it and send again."
     return _problem(request, error.status_code, "Request refused", detail)
 
 

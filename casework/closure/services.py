@@ -60,6 +60,7 @@ from casework.policy.evaluate import (
     evaluate_gate,
     form_fields,
     notifications_matching,
+    overdue_escalation,
 )
 from casework.policy.loader import PolicyPack, load_pack
 from casework.policy.models import PackPurpose
@@ -224,6 +225,7 @@ def _emit(ctx: ClosureContext, actor: User | None, event: str, on: dt.date) -> N
                 calendar,
                 requirement=(step.requirement or [""])[0],
                 kind="step",
+                escalate_to=overdue_escalation(pack, step.escalate_to, step.role),
             )
     tasks: list[Task] = list(pack.spec.tasks) + list(closure_spec.tasks if closure_spec else [])
     for task in tasks:
@@ -238,6 +240,7 @@ def _emit(ctx: ClosureContext, actor: User | None, event: str, on: dt.date) -> N
                 calendar,
                 requirement=task.requirement or "",
                 kind="task",
+                escalate_to=overdue_escalation(pack, task.escalate_to, task.role),
             )
     notes = [*pack.spec.notifications, *(closure_spec.notifications if closure_spec else [])]
     for note in notifications_matching(pack, notes, event, ctx.evaluation):
@@ -262,6 +265,7 @@ def _schedule(
     *,
     requirement: str,
     kind: str,
+    escalate_to: str,
 ) -> None:
     unit = ("working_days", due.working_days), ("days", due.days), ("weeks", due.weeks)
     amount, name = next((v, n) for n, v in unit if v is not None)
@@ -274,6 +278,7 @@ def _schedule(
         due_rule=f"{amount} {name.replace('_', ' ')} from {due.from_} ({ctx.pack.id})",
         assignee=ctx.case.allocated_worker if role == Role.SOCIAL_WORKER else None,
         requirement=requirement,
+        escalate_to=escalate_to,
     )
 
 

@@ -314,3 +314,11 @@ def due_date(due: Due, start: dt.date, calendar: WorkingDayCalendar) -> dt.date:
         return start + dt.timedelta(days=due.days)
     assert due.weeks is not None  # noqa: S101 - the schema requires exactly one unit
     return start + dt.timedelta(weeks=due.weeks)
+
+
+def overdue_escalation(pack: PolicyPack, named: str | None, role: str) -> str:
+    """X-03: whom to tell when work for `role` is overdue: the role the step or task names,
+    else the next role up in the pack's `overdue_escalation`; never the late role itself
+    (that would only tell them what they know). Empty: nobody."""
+    chosen = named or pack.spec.overdue_escalation.get(role, "")
+    return "" if chosen == role else chosen

@@ -153,6 +153,10 @@ class Step(Strict):
     meeting_kind: MeetingKindName | None = None
     signatures: list[RoleName] = Field(default_factory=list)
     due: Due | None = None
+    escalate_to: RoleName | None = Field(
+        default=None,
+        description="Who is told when the step is overdue; else the pack's overdue_escalation.",
+    )
     produces: Text
     compliance_review: bool = False
     optional: bool = False
@@ -257,6 +261,10 @@ class Task(Strict):
     role: RoleName
     due: Due
     requirement: RequirementId | None = None
+    escalate_to: RoleName | None = Field(
+        default=None,
+        description="Who is told when the task is overdue; else the pack's overdue_escalation.",
+    )
 
 
 class Escalation(Strict):
@@ -417,4 +425,9 @@ class PackFile(Strict):
     transfer: Transfer | None = None
     notifications: list[Notification] = Field(default_factory=list)
     tasks: list[Task] = Field(default_factory=list)
+    overdue_escalation: dict[RoleName, RoleName] = Field(
+        default_factory=dict,
+        description="X-03: for work overdue in one role, the role told (e.g. social_worker: "
+        "team_manager), unless the step or task names its own `escalate_to`.",
+    )
     retention: list[RetentionClass] = Field(default_factory=list)

@@ -36,6 +36,7 @@ from casework.policy.evaluate import (
     evaluate_gate,
     form_fields,
     notifications_matching,
+    overdue_escalation,
 )
 from casework.policy.loader import PolicyPack
 from casework.policy.models import PackPurpose
@@ -99,6 +100,7 @@ def _emit(
                 due_on=due_date(task.due, on, calendar),
                 due_rule=f"from {event} ({pack.id})",
                 requirement=task.requirement or "",
+                escalate_to=overdue_escalation(pack, task.escalate_to, task.role),
             )
     for note in notifications_matching(pack, list(pathway.notifications), event, evaluation):
         notify_role(
@@ -304,6 +306,7 @@ def pathway_decide(
             due_on=decided_on(decided),
             team=case.responsible_team,
             requirement="R003-08",
+            escalate_to=overdue_escalation(pack, None, Role.SOCIAL_WORKER),
         )
     return decided
 

@@ -45,6 +45,7 @@ from casework.policy.evaluate import (
     evaluate_gate,
     form_fields,
     notifications_matching,
+    overdue_escalation,
     route,
 )
 from casework.policy.loader import PolicyPack, load_pack
@@ -198,6 +199,7 @@ def _emit(ctx: TransferContext, event: str, on: dt.date) -> None:
                 task.due,
                 on,
                 requirement=task.requirement or "",
+                escalate_to=overdue_escalation(ctx.pack, task.escalate_to, task.role),
                 team=team,
             )
     notes = notifications_matching(

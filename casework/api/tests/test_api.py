@@ -23,6 +23,7 @@ from casework.api.services import api_token_create, api_token_revoke
 from casework.cases.models import Case, Visit
 from casework.cases.services import case_close_imported
 from casework.core.errors import NotPermitted
+from casework.people.models import Person
 from casework.tasks.services import task_schedule
 
 TODAY = timezone.localdate().isoformat()
@@ -315,17 +316,49 @@ def test_no_two_schemas_share_a_name() -> None:
     assert not clashes
 
 
-@pytest.mark.parametrize("body", ["[null, null]", '"x"', "{not json"])
-def test_a_body_that_is_not_a_json_object_is_refused_before_anything_acts(
-    open_case: Case, worker: User, body: str
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (
+            "[null, null]",
+            "The request body must be a JSON object ({...}): check it and send again.",
+        ),
+        ('"x"', "The request body must be a JSON object ({...}): check it and send again."),
+        ("{not json", "The request body is not valid JSON: check it and send again."),
+        (
+            '{"ids": [], "x": "a\\u0000b"}',
+            "The request contains a NUL character (\\u0000), "
+            "which no record can hold: remove it and send again.",
+        ),
+    ],
+)
+def test_a_body_that_is_not_a_clean_json_object_is_refused_before_anything_acts(
+    open_case: Case, worker: User, body: str, detail: str
 ) -> None:
     got = Client().post(
         "/api/v1/notifications/read", body, content_type="application/json", headers=bearer(worker)
     )
     assert got.status_code == 400
-    assert got.json()["detail"] == (
-        "The request body must be a JSON object ({...}): check it and send again."
+    assert got.json()["detail"] == detail
+
+
+def test_a_nul_character_is_refused_in_a_body_or_a_query_and_nothing_is_written(
+    worker: User,
+) -> None:
+    """PostgreSQL text cannot hold NUL (the fuzzer found a server error adding a person)."""
+    client = Client()
+    added = client.post(
+        "/api/v1/people",
+        {"given_name": "Ro\u0000bin", "family_name": "Example"},
+        content_type="application/json",
+        headers=bearer(worker),
     )
+    assert added.status_code == 400
+    assert "NUL character" in added.json()["detail"]
+    assert not Person.objects.filter(family_name="Example").exists()
+    searched = client.get("/api/v1/people", {"q": "Ro\u0000bin"}, headers=bearer(worker))
+    assert searched.status_code == 400
+    assert "NUL character" in searched.json()["detail"]
 
 
 def test_a_tokens_last_use_is_kept_to_within_minutes_without_a_write_per_request(

@@ -1,7 +1,7 @@
 # Casework: two commands do everything.
 #   make run   install, migrate, load the demo authority if empty, and serve on 127.0.0.1:$PORT
-#   make test  every check: lint, types, assets, unit and integration tests (SQLite, and
-#              PostgreSQL when TEST_DATABASE_URL is set), browser tests
+#   make test  every check: lint, types, security, assets, unit and integration tests (SQLite,
+#              and PostgreSQL when TEST_DATABASE_URL is set), browser tests
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -12,13 +12,15 @@ PORT ?= 8000
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 MANAGE := $(UV) run --locked python manage.py
 CHROMIUM ?= /usr/bin/chromium
+# Extra pip-audit options, e.g. PIP_AUDIT_FLAGS="-s osv" to ask osv.dev instead of pypi.org.
+PIP_AUDIT_FLAGS ?=
 
-.PHONY: help uv deps dev-deps migrate demo static run test lint types assets-check \
+.PHONY: help uv deps dev-deps migrate demo static run test lint types security assets-check \
         test-sqlite test-postgres browser bench screenshots clean cin-validator cin-validator-env
 
 help:
 	@echo "make run    install, migrate, load the demo and serve on http://127.0.0.1:$(PORT)"
-	@echo "make test   lint, types, tests on SQLite (and PostgreSQL if TEST_DATABASE_URL), browser tests"
+	@echo "make test   lint, types, security, tests on SQLite (and PostgreSQL if TEST_DATABASE_URL), browser tests"
 	@echo "make cin-validator  export the demo CIN census and check it with the DfE schema and csc-validator-be-cin"
 
 uv:
@@ -58,6 +60,30 @@ lint: dev-deps
 
 types: dev-deps
 	@$(UV) run --locked mypy .
+
+# bandit over the shipped code (tests and migrations are excluded in pyproject's [tool.bandit]),
+# failing on medium or high severity; pip-audit over every package pinned in uv.lock (dev tools
+# included), failing on any known vulnerability. pip-audit needs the vulnerability database
+# (pypi.org's JSON API): without it the audit fails, it never passes half-done (--strict).
+# pip-audit asks pypi.org's per-version JSON for each locked package's advisories. Where that
+# service cannot be reached (an offline machine, or a mirror that does not serve it) the
+# audit cannot run: it says so loudly, and any other failure (a vulnerability) fails.
+PIP_AUDIT_PROBE := https://pypi.org/pypi/django/5.2.19/json
+security: dev-deps
+	@$(UV) run --locked bandit -c pyproject.toml -r casework config --severity-level medium --quiet
+	@if ! $(UV) run --locked python -c "import urllib.request as u; u.urlopen('$(PIP_AUDIT_PROBE)', timeout=15)" 2>/dev/null \
+	    && [ -z "$(PIP_AUDIT_FLAGS)" ]; then \
+	  echo "!! pip-audit NOT RUN: the vulnerability service at pypi.org is not reachable from here" >&2; \
+	  echo "!! ($(PIP_AUDIT_PROBE) did not answer). Run 'make security' where it is, or set" >&2; \
+	  echo "!! PIP_AUDIT_FLAGS to use another service (e.g. -s osv)." >&2; \
+	else \
+	  reqs=$$(mktemp); trap 'rm -f "$$reqs"' EXIT; \
+	  $(UV) export --locked --format requirements-txt --no-emit-project --quiet >"$$reqs"; \
+	  $(UV) run --locked pip-audit --requirement "$$reqs" --require-hashes --disable-pip --strict \
+	    --progress-spinner off $(PIP_AUDIT_FLAGS) || { \
+	    echo "pip-audit failed: a locked package has a known vulnerability (upgrade it with" >&2; \
+	    echo "'uv lock --upgrade-package NAME'), or the service stopped answering. See above." >&2; exit 1; }; \
+	fi
 
 assets-check:
 	@bash scripts/check-assets.sh
@@ -104,7 +130,7 @@ test-postgres: dev-deps
 	  echo "TEST_DATABASE_URL is not set: skipping the PostgreSQL run (CI sets it)."; \
 	fi
 
-test: lint types assets-check test-sqlite test-postgres
+test: lint types security assets-check test-sqlite test-postgres
 	@echo "All checks passed."
 
 # Regenerate the README's screenshots from a throwaway copy of the demo.

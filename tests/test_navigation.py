@@ -45,3 +45,14 @@ def test_the_navigation_costs_one_query_and_marks_the_current_page(
     asked = [q["sql"] for q in queries.captured_queries if "organisation_membership" in q["sql"]]
     assert any('"organisation_membership"."role"' in sql for sql in asked)
     assert 'aria-current="page">Dashboards</a>' in page
+
+
+def test_odd_ids_in_urls_are_no_such_record_not_a_server_error(
+    make_staff: Callable[..., User], team_ai: Team
+) -> None:
+    client = Client()
+    client.force_login(make_staff("someone", team_ai))
+    assert client.get(reverse("notifications"), {"before": "²"}).status_code == 200
+    assert client.get(reverse("notifications"), {"before": "9" * 40}).status_code == 200
+    assert client.post(reverse("notifications-read"), {"notification": "²"}).status_code == 302
+    assert client.get(reverse("referral-new"), {"person": "²"}).status_code == 404

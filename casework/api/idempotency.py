@@ -8,7 +8,8 @@ both act: the loser's insert of the answer fails on the unique key, its whole tr
 
 Only successful answers are kept: a refusal changed nothing, so a retry may try again (after,
 say, the missing step has been done). Reusing a key for a different request is refused, as
-the IETF draft on the header advises (422). Keys live for `KEEP_FOR`; issue 9 prunes them.
+the IETF draft on the header advises (422). A key is remembered for `KEEP_FOR` (a day); an
+expired key's answer is deleted when the key comes again, and issue 9 prunes the rest.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from casework.api.models import ApiToken, IdempotentRequest
 from casework.api.services import token_digest
@@ -51,12 +53,20 @@ def _caller_id(request: HttpRequest) -> int | None:
 
 
 def _fingerprint(request: HttpRequest) -> str:
-    """What makes two requests the same request. A file upload is not read into memory to
-    be hashed: its size and type stand for it."""
+    """What makes two requests the same request: method, path and body. An upload is hashed
+    field by field and file by file, in chunks, from where Django has already spooled it
+    (never read whole into memory): two different files of the same size differ."""
     digest = hashlib.sha256(f"{request.method} {request.get_full_path()}\n".encode())
     content_type = request.content_type or ""
     if content_type.startswith("multipart/"):
-        digest.update(f"{content_type} {request.META.get('CONTENT_LENGTH', '')}".encode())
+        for name, values in sorted(request.POST.lists()):
+            digest.update(f"field {name}={values!r}\n".encode())
+        for name, files in sorted(request.FILES.lists()):
+            for upload in files:
+                digest.update(f"file {name} {upload.name} {upload.size}\n".encode())
+                for chunk in upload.chunks():
+                    digest.update(chunk)
+                upload.seek(0)
     else:
         digest.update(request.body)
     return digest.hexdigest()
@@ -86,6 +96,11 @@ class IdempotencyKeyMiddleware:
         if caller is None:
             return self.get_response(request)
         fingerprint = _fingerprint(request)
+        # A key is remembered for KEEP_FOR: after that it is free again (and the answer,
+        # which may hold personal data, is not replayed to someone who may have lost access).
+        IdempotentRequest.objects.filter(
+            user_id=caller, key=key, created_at__lt=timezone.now() - KEEP_FOR
+        ).delete()
         earlier = IdempotentRequest.objects.filter(user_id=caller, key=key).first()
         if earlier is not None:
             return self._answer_again(earlier, fingerprint)

@@ -1,6 +1,7 @@
 """People through the API: search (tolerant of spelling), read, add and correct. A person is
-visible to the caller through the cases they can see; intake staff, who must find families
-known before, search everyone (as on the screens)."""
+read and corrected only through the cases the caller can see (need to know); intake staff
+may open a referral for anyone they find (`POST /referrals`), as on the screens, but do not
+thereby read or change everyone's record."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from casework.api.problems import ERRORS
 from casework.core.codes import Ethnicity, Sex
 from casework.frontend.pages import signed_in_user as _user
 from casework.people.models import Person
-from casework.people.selectors import people_search, person_for_intake
+from casework.people.selectors import people_search, person_for
 from casework.people.services import person_create, person_update
 
 router = Router(tags=["people"])
@@ -66,7 +67,7 @@ def _detail(person: Person) -> PersonDetail:
 
 @router.get("/people/{person_id}", response={200: PersonDetail, **ERRORS})
 def get_person(request: HttpRequest, person_id: int) -> PersonDetail:
-    return _detail(person_for_intake(_user(request), person_id))
+    return _detail(person_for(_user(request), person_id))
 
 
 class PersonIn(Schema):
@@ -117,7 +118,7 @@ _NEVER_EMPTY = {"given_name", "family_name", "sex", "ethnicity_asked"}
 def change_person(request: HttpRequest, person_id: int, body: PersonChanges) -> PersonDetail:
     """Correct a person's details. Send only what changes; null clears a date or identifier."""
     user = _user(request)
-    person = person_for_intake(user, person_id)
+    person = person_for(user, person_id)
     sent = body.dict(exclude_unset=True)
     reason = sent.pop("reason", "")
     changes = {

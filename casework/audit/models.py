@@ -25,10 +25,12 @@ class AuditCategory(models.TextChoices):
     DOCUMENT = "document", "Document"
     ALLOCATION = "allocation", "Allocation"
     CONFIGURATION = "configuration", "Configuration"
+    EXPORT = "export", "Export of records"
 
 
 class AppendOnlyError(Exception):
-    pass
+    """Raised by the model before any SQL. The database refuses too (IntegrityError), for the
+    paths this guard cannot see: casework/audit/integrity.py and migration 0004."""
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

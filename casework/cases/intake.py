@@ -26,6 +26,7 @@ from casework.closure.forms import MultilineField, show_problems
 from casework.core.codes import PrimaryNeed, ReferralSource, Sex
 from casework.core.errors import InvalidInput, NotFound, NotPermitted
 from casework.frontend import once
+from casework.frontend.pages import id_from
 from casework.frontend.pages import signed_in_user as _user
 from casework.frontend.widgets import DateInput
 from casework.organisation.models import Membership, Team
@@ -196,7 +197,7 @@ class ReferralForm(forms.Form):
 
 def _person_for_intake(user: User, raw: str | None) -> Person:
     try:
-        return person_for_intake(user, int(raw) if raw and raw.isdigit() else 0)
+        return person_for_intake(user, id_from(raw) or 0)
     except NotFound as missing:
         raise Http404(str(missing)) from missing
 

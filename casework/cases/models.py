@@ -260,6 +260,10 @@ class Section47Enquiry(models.Model):
                 condition=Q(outcome="icpc") | Q(icpc_on__isnull=True),
                 name="s47_conference_only_when_held",
             ),
+            # The service refuses a second open enquiry; this stops two at the same moment.
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(outcome=""), name="one_open_s47_per_case"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -19,7 +19,7 @@ from casework.closure.forms import show_problems
 from casework.closure.selectors import closure_queue, closure_readiness, is_manager
 from casework.core.errors import InvalidInput, NotFound, NotPermitted
 from casework.frontend import once
-from casework.frontend.pages import refused
+from casework.frontend.pages import id_from, refused
 from casework.frontend.pages import signed_in_user as _user
 from casework.organisation.models import Membership
 from casework.tasks.selectors import overdue_by_worker, tasks_for, unread_notifications
@@ -120,7 +120,7 @@ def documents(request: HttpRequest, case_id: int) -> HttpResponse | FileResponse
         raise Http404(str(missing)) from missing
     wanted = request.GET.get("document", "")
     if wanted:
-        document = case.documents.filter(pk=int(wanted) if wanted.isdigit() else 0).first()
+        document = case.documents.filter(pk=id_from(wanted) or 0).first()
         if document is None:
             raise Http404("There is no such document on this case.")
         return FileResponse(

@@ -45,7 +45,7 @@ def _sections(user: User) -> Sections:
     roles = set(Membership.objects.current().filter(user=user).values_list("role", flat=True))
     return Sections(
         dashboards=bool(roles & MANAGER_ROLES),
-        exports=user.is_superuser or bool(roles & SERVICE_AREA_WIDE_ROLES),
+        exports=bool(roles & SERVICE_AREA_WIDE_ROLES),
     )
 
 

@@ -44,3 +44,12 @@ def case_page(view: CaseView) -> CaseView:
             return refused(request, str(not_allowed))
 
     return require_http_methods(["GET", "POST"])(wrapper)
+
+
+def id_from(raw: str | None) -> int | None:
+    """A record ID typed in a URL or form, or None. Only ASCII digits, at most 18 of them
+    (`"²".isdigit()` is true but `int("²")` fails, and a 30-digit number overflows the
+    database's integers): odd input is "no such record", never a server error."""
+    if raw and raw.isascii() and raw.isdigit() and len(raw) <= 18:
+        return int(raw)
+    return None

@@ -14,6 +14,10 @@ from casework.oversight.selectors import default_period, months_before
 LONGEST_PERIOD_MONTHS = 60
 
 
+# No social-care record here is older; earlier dates only break the month arithmetic.
+EARLIEST = dt.date(1900, 1, 1)
+
+
 class DashboardFilter(forms.Form):
     team = forms.ChoiceField(
         label="Team",
@@ -46,16 +50,24 @@ class DashboardFilter(forms.Form):
         self.fields["start"].error_messages["required"] = "Enter the first day of the period."
         self.fields["end"].error_messages["required"] = "Enter the last day of the period."
 
+    def clean_start(self) -> dt.date:
+        start: dt.date = self.cleaned_data["start"]
+        if start < EARLIEST:
+            raise forms.ValidationError("The first day must be in 1900 or later.")
+        return start
+
     def clean_end(self) -> dt.date:
         end: dt.date = self.cleaned_data["end"]
         if end > self.today:
             raise forms.ValidationError("The last day of the period cannot be in the future.")
+        if end < EARLIEST:
+            raise forms.ValidationError("The last day must be in 1900 or later.")
         return end
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         start, end = cleaned.get("start"), cleaned.get("end")
-        if start and end:
+        if start and end and start >= EARLIEST and end >= EARLIEST:
             if start > end:
                 self.add_error("start", "The first day must be on or before the last day.")
             elif start < months_before(end, LONGEST_PERIOD_MONTHS):

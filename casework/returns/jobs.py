@@ -226,7 +226,7 @@ def export_request(
     audit_record(
         actor=actor,
         verb="export.requested",
-        category=AuditCategory.CONFIGURATION,
+        category=AuditCategory.EXPORT,
         obj=job,
         summary=f"{export.label} export requested: {export.describe(values)}",
         changes={"parameters": [None, values]},
@@ -258,7 +258,7 @@ def _fail(job_id: int, message: str) -> None:
         audit_record(
             actor=None,
             verb="export.failed",
-            category=AuditCategory.CONFIGURATION,
+            category=AuditCategory.EXPORT,
             obj=job,
             summary=f"Export {job_id} failed",
             reason=message,
@@ -319,7 +319,7 @@ def export_job_run(job_id: int) -> ExportJob | None:
             audit_record(
                 actor=None,
                 verb="export.completed",
-                category=AuditCategory.CONFIGURATION,
+                category=AuditCategory.EXPORT,
                 obj=job,
                 summary=f"{kind.label} export {job_id} ready, with {len(problems)} problems",
             )
@@ -351,9 +351,13 @@ def export_run(job_id: int) -> str:
 
 @transaction.atomic
 def export_file_open(*, actor: User, job_id: int) -> tuple[ExportJob, File[bytes]]:
-    """The job's file, opened for `actor` (its requester or an administrator), with the
+    """The job's file, opened for `actor` (its requester, while they may still run that
+    export: someone who has moved to another service loses their old files), with the
     download recorded in the audit log. NotFound for anyone else, and while there is no file."""
     job = export_job_for(actor, job_id)
+    kind = export_kinds().get(job.kind)
+    if kind is None or not kind.may_run(actor):
+        raise NotFound("There is no export with that number that you can see.")
     if job.state != ExportState.DONE or not job.file:
         raise NotFound("This export has no file yet: wait until it says Ready.")
     try:
@@ -363,7 +367,7 @@ def export_file_open(*, actor: User, job_id: int) -> tuple[ExportJob, File[bytes
     audit_record(
         actor=actor,
         verb="export.downloaded",
-        category=AuditCategory.CONFIGURATION,
+        category=AuditCategory.EXPORT,
         obj=job,
         summary=f"Export {job.pk} downloaded",
     )
@@ -378,7 +382,7 @@ def export_command_record(
     audit_record(
         actor=None,
         verb="export.written",
-        category=AuditCategory.CONFIGURATION,
+        category=AuditCategory.EXPORT,
         obj=authority,
         summary=f"{kind.label} written from the command line: {kind.describe(parameters)}",
         reason=f"Written to {output} ({rows} {kind.unit})",

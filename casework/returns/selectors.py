@@ -1,11 +1,11 @@
 """Reads for returns and exports, each starting from who is asking.
 
 An export covers a whole service area, so running one needs a role whose need to know spans
-the area (business support, senior managers: `SERVICE_AREA_WIDE_ROLES`); the cases read are
-still the asker's `cases_visible_to`, so an export can never show more than its requester could
-open one case at a time. Jobs are seen by the person who asked and by administrators; anyone
-else gets a 404, exactly as for a job that does not exist.
-"""
+the area (business support, senior managers: `SERVICE_AREA_WIDE_ROLES`). The Client Level
+Data reads the asker's `cases_visible_to`; the CIN census is the authority's statutory
+return and reads every children's case of the authority (which those roles may open anyway).
+Jobs are seen only by the person who asked (administrators included: need to know applies to
+them too); anyone else gets a 404, exactly as for a job that does not exist."""
 
 from __future__ import annotations
 
@@ -81,15 +81,16 @@ def export_authority(user: User, service_area: str) -> Authority | None:
 
 
 def export_jobs_for(user: User) -> QuerySet[ExportJob]:
-    """The export jobs `user` asked for, newest first; an administrator sees everyone's."""
+    """The export jobs `user` asked for, newest first. Administrators too see only their own:
+    an export is personal data, and need to know applies to administrators as well."""
     if not user.is_authenticated or not user.is_active:
         return ExportJob.objects.none()
     jobs = ExportJob.objects.select_related("requested_by").order_by("-requested_at", "-id")
-    return jobs if user.is_superuser else jobs.filter(requested_by=user)
+    return jobs.filter(requested_by=user)
 
 
 def export_job_for(user: User, job_id: int) -> ExportJob:
-    """The job, if `user` asked for it (or administers the system); otherwise NotFound."""
+    """The job, if `user` asked for it; otherwise NotFound."""
     job = export_jobs_for(user).filter(pk=job_id).first()
     if job is None:
         raise NotFound("There is no export with that number that you can see.")

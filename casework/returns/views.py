@@ -71,7 +71,7 @@ def _jobs(user: User) -> tuple[list[JobRow], bool]:
 def exports(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     kinds = _runnable(user)
-    if not kinds and not user.is_superuser:
+    if not kinds:
         return refused(request, NOT_FOR_YOU, title="You cannot run exports")
     today = timezone.localdate()
     forms: dict[str, ExportForm] = {k.slug: k.form(prefix=k.slug, today=today) for k in kinds}
@@ -121,7 +121,7 @@ def exports(request: HttpRequest) -> HttpResponse:
 
 def _job_page_user(request: HttpRequest) -> User | HttpResponse:
     user = signed_in_user(request)
-    if not user.is_superuser and not _runnable(user):
+    if not _runnable(user):
         return refused(request, NOT_FOR_YOU, title="You cannot see exports")
     return user
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from casework.access.policy import cases_visible_to
 from casework.accounts.models import User
 from casework.audit.models import AuditCategory
 from casework.audit.services import audit_record
@@ -102,11 +103,14 @@ def _holds_role(user: User, task: Task) -> bool:
     ).exists()
 
 
-def role_holders(*, role: str, team: Team | None, service_area: str) -> list[User]:
+def role_holders(
+    *, role: str, team: Team | None, service_area: str, case: Case | None = None
+) -> list[User]:
     """Who currently holds `role` for work in `team`: its members in that role; if it has
     none, anyone with the role in the same service area of the same authority (e.g. the
-    service manager, or the reviewing officers of the safeguarding unit). Active accounts
-    only, each once."""
+    service manager, or the reviewing officers of the safeguarding unit), except people in
+    other case-holding teams who may not see `case`: a vacancy in one team must not send a
+    child's case to another team's manager. Active accounts only, each once."""
     current = (
         Membership.objects.current()
         .filter(role=role, user__is_active=True)
@@ -120,13 +124,27 @@ def role_holders(*, role: str, team: Team | None, service_area: str) -> list[Use
         current = current.filter(team__authority_id=team.authority_id)
     if not service_area:
         return []
-    return list(dict.fromkeys(m.user for m in current.filter(team__service_area=service_area)))
+    area = list(current.filter(team__service_area=service_area).select_related("team"))
+    if case is None:
+        return list(dict.fromkeys(m.user for m in area))
+    # Specialists whose team holds no cases (reviewing officers, the safeguarding unit) act
+    # across the area by design; someone in another case-holding team is told only if they
+    # may see the case. Rare (a vacancy), so a query per such candidate is acceptable.
+    return list(
+        dict.fromkeys(
+            m.user
+            for m in area
+            if not m.team.holds_cases or cases_visible_to(m.user).filter(pk=case.pk).exists()
+        )
+    )
 
 
 def users_with_role(case: Case, role: str) -> list[User]:
     """Who holds `role` for this case: in its team first; otherwise anyone with the role in
     its service area (e.g. the reviewing officers of the safeguarding unit)."""
-    return role_holders(role=role, team=case.responsible_team, service_area=case.service_area)
+    return role_holders(
+        role=role, team=case.responsible_team, service_area=case.service_area, case=case
+    )
 
 
 def notify_users(

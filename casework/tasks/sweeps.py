@@ -32,7 +32,7 @@ from casework.cases.models import Case, CaseStatus
 from casework.core.calendar import WorkingDayCalendar, default_calendar
 from casework.core.dates import long_date
 from casework.organisation.models import Authority, Role
-from casework.policy.evaluate import due_date
+from casework.policy.evaluate import due_date, overdue_escalation
 from casework.policy.loader import PolicyPack
 from casework.policy.models import PackPurpose
 from casework.policy.schema import Task as TaskSpec
@@ -194,7 +194,7 @@ def _doers(task: Task) -> list[User]:
     if task.assignee is not None:
         return [task.assignee] if task.assignee.is_active else []
     team = task.team or (task.case.responsible_team if task.case else None)
-    return role_holders(role=task.role, team=team, service_area=_service_area(task))
+    return role_holders(role=task.role, team=team, service_area=_service_area(task), case=task.case)
 
 
 def _stage_message(task: Task, stage: AlertStage) -> str:
@@ -213,7 +213,9 @@ def _escalate(task: Task) -> int:
     if not task.escalate_to:
         return 0
     team = task.team or (task.case.responsible_team if task.case else None)
-    holders = role_holders(role=task.escalate_to, team=team, service_area=_service_area(task))
+    holders = role_holders(
+        role=task.escalate_to, team=team, service_area=_service_area(task), case=task.case
+    )
     role = Role(task.escalate_to).label
     assert task.due_on is not None  # noqa: S101 - only dated tasks become overdue
     if not holders:
@@ -226,6 +228,7 @@ def _escalate(task: Task) -> int:
             role.lower(),
             task.team_id,
         )
+        return 0
     notify_users(
         key=f"task:{task.pk}:escalated",
         users=holders,
@@ -293,6 +296,7 @@ def three_monthly_audits(today: dt.date) -> SweepResult:
     three months open by `today`. Reads cases in one query and existing tasks in one query
     per batch; creates only what is missing."""
     packs_for: dict[tuple[int, str], list[PolicyPack]] = {}
+    calendars: dict[int, WorkingDayCalendar] = {}
     checked = created = 0
     cases = (
         Case.objects.filter(status=CaseStatus.OPEN, opened_on__lte=add_months(today, -3))
@@ -313,7 +317,10 @@ def three_monthly_audits(today: dt.date) -> SweepResult:
         for key, (case, n, point, task, pack) in keys.items():
             if key in existing:
                 continue
-            calendar = case.responsible_team.authority.calendar()
+            authority = case.responsible_team.authority
+            if authority.pk not in calendars:
+                calendars[authority.pk] = authority.calendar()  # a query: once per authority
+            calendar = calendars[authority.pk]
             task_schedule(
                 key=key,
                 case=case,
@@ -322,6 +329,7 @@ def three_monthly_audits(today: dt.date) -> SweepResult:
                 due_on=due_date(task.due, point, calendar),
                 due_rule=f"from {THREE_MONTHS_EVENT} ({pack.id})",
                 requirement=task.requirement or "",
+                escalate_to=overdue_escalation(pack, task.escalate_to, task.role),
             )
             made += 1
         batch.clear()

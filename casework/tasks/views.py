@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from casework.core.errors import InvalidInput, NotPermitted
+from casework.frontend.pages import id_from
 from casework.frontend.pages import signed_in_user as _user
 from casework.tasks.selectors import notifications_page, tasks_for, unread_notification_count
 from casework.tasks.services import notifications_mark_read, task_complete
@@ -36,7 +37,8 @@ def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
 @require_POST
 def notifications_read(request: HttpRequest) -> HttpResponse:
     raw = request.POST.get("notification")
-    ids = [int(raw)] if raw and raw.isdigit() else None
+    wanted = id_from(raw)
+    ids = [wanted] if wanted is not None else None
     count = notifications_mark_read(actor=_user(request), ids=ids)
     messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked as read")
     back = request.POST.get("next", "")
@@ -53,7 +55,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     """Everything the user has been told, newest first, unread ones marked."""
     user = _user(request)
     raw = request.GET.get("before", "")
-    page, next_before = notifications_page(user, before=int(raw) if raw.isdigit() else None)
+    page, next_before = notifications_page(user, before=id_from(raw))
     return render(
         request,
         "tasks/notifications.html",

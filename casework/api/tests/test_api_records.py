@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from casework.accounts.models import User
+from casework.api.models import IdempotentRequest
 from casework.api.services import api_token_create
 from casework.audit.models import AuditEvent
 from casework.cases.models import Case, CaseStatus, Document
@@ -80,7 +81,8 @@ def test_x01_front_door_adds_a_person_and_opens_a_case_through_the_api(
     assert added.status_code == 201, added.json()
     person_id = added.json()["id"]
     assert added.json()["local_id"].startswith("P")
-    assert api.get(f"/people/{person_id}").json()["family_name"] == "Newcome"
+    # X-02: adding someone does not open their record to the front door; the case does.
+    assert api.get(f"/people/{person_id}").status_code == 404
 
     referral = {
         "person_id": person_id,
@@ -100,6 +102,7 @@ def test_x01_front_door_adds_a_person_and_opens_a_case_through_the_api(
     assert case["allocated_worker"] == "intake"
     assert opened.json()["referral"]["source"] == "2A"
     assert opened.json()["known_before"] is None
+    assert api.get(f"/people/{person_id}").json()["family_name"] == "Newcome"
 
     # A second referral for a child with an open case is refused, saying what to do instead.
     again = api.post("/referrals", referral)
@@ -491,3 +494,50 @@ def test_r003_07_the_front_door_records_its_judgements_on_a_returning_family(
     assert recorded.status_code == 201, recorded.json()
     assert recorded.json()["earlier_case_id"] == open_case.pk
     assert AuditEvent.objects.filter(verb="referral.re_referral_reviewed").count() == 1
+
+
+def test_a_retried_upload_is_stored_once_and_a_different_file_under_the_same_key_is_refused(
+    open_case: Case, worker: User
+) -> None:
+    api = Caller(worker)
+    url = f"/api/v1/cases/{open_case.pk}/documents"
+
+    def send(title: str, name: str, content: bytes) -> Any:
+        upload = SimpleUploadedFile(name, content, "text/plain")
+        return api.client.post(
+            url,
+            {"kind": "letter", "title": title, "upload": upload},
+            headers={**api.headers, "Idempotency-Key": "upload-1"},
+        )
+
+    first = send("Letter A", "a.txt", b"Letter one")
+    again = send("Letter A", "a.txt", b"Letter one")
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = send("Letter B", "b.txt", b"Letter two")  # same size, different file
+    assert other.status_code == 422
+    assert Document.objects.filter(case=open_case).count() == 1
+
+
+def test_an_idempotency_key_is_free_again_after_a_day(open_case: Case, worker: User) -> None:
+    api = Caller(worker)
+    body = {"visited_on": TODAY.isoformat(), "subject_seen": True}
+    url = f"/cases/{open_case.pk}/visits"
+    assert api.post(url, body, **{"Idempotency-Key": "v-1"}).status_code == 201
+    IdempotentRequest.objects.filter(key="v-1").update(
+        created_at=timezone.now() - dt.timedelta(days=2)
+    )
+    again = api.post(url, body, **{"Idempotency-Key": "v-1"})
+    assert again.status_code == 201
+    assert "Idempotent-Replayed" not in again.headers
+    assert open_case.visits.count() == 2
+
+
+def test_x02_intake_staff_do_not_read_or_change_people_they_have_no_case_for(
+    open_case: Case, intake: User
+) -> None:
+    """The front door may search everyone to find a family known before, and open a referral
+    for them, but reading or correcting a person's whole record needs a case they can see."""
+    api = Caller(intake)
+    assert api.get(f"/people/{open_case.subject_id}").status_code == 404
+    assert api.patch(f"/people/{open_case.subject_id}", {"family_name": "X"}).status_code == 404

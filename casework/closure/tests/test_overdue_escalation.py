@@ -19,6 +19,7 @@ from casework.policy.evaluate import overdue_escalation
 from casework.policy.loader import load_pack
 from casework.tasks.background import sweep_deadline_alerts
 from casework.tasks.models import Notification, Task
+from casework.tasks.services import task_schedule
 
 
 def test_x03_the_packs_name_who_hears_of_overdue_work_one_step_up_the_line() -> None:
@@ -64,3 +65,27 @@ def test_x03_an_overdue_closure_step_reaches_the_team_manager_once(
     escalations = Notification.objects.filter(case=child_case, event="task.escalated")
     recipients = sorted(n.recipient.username for n in escalations)
     assert recipients == ["area-manager", "manager"]
+
+
+def test_x02_a_vacancy_never_sends_a_childs_case_to_another_teams_manager(
+    open_case: Case,
+    make_staff: Callable[..., User],
+    team_sgcp: Team,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Team AI has no team manager: the overdue task is not escalated to SGCP's manager, who
+    has no need to know about the child."""
+    make_staff("sgcp-manager", team_sgcp, Role.TEAM_MANAGER)
+    task_schedule(
+        key="late-visit",
+        case=open_case,
+        title="Visit the child",
+        role=Role.SOCIAL_WORKER,
+        due_on=timezone.localdate() - dt.timedelta(days=10),
+        escalate_to=Role.TEAM_MANAGER,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep_deadline_alerts.call()
+    escalated = Notification.objects.filter(case=open_case, event="task.escalated")
+    assert not escalated.exists()
+    assert not Notification.objects.filter(recipient__username="sgcp-manager").exists()

@@ -253,3 +253,9 @@ def test_the_page_and_each_chart_take_the_same_queries_for_n_and_3n_cases(
     # One query per chart or a few more, not one per row.
     assert page <= 30, page
     assert max(charts) <= 12, charts
+
+
+def test_a_period_before_1900_is_a_plain_error_not_a_server_error(people: People) -> None:
+    response = client_for(people.ai_manager).get(URL, {"start": "0004-01-01", "end": "0004-12-31"})
+    assert response.status_code == 400  # the form with its error summary
+    assert "The first day must be in 1900 or later." in body(response)

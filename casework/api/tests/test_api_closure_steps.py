@@ -18,7 +18,6 @@ from pypdf import PdfReader
 from casework.accounts.models import User
 from casework.api.services import api_token_create
 from casework.cases.models import Case, CaseStatus
-from casework.cases.services import case_complexity_decide
 from casework.closure.models import Sharing, SignedDocument
 from casework.closure.services import content_hash
 from casework.closure.tests.journeys import (
@@ -126,9 +125,10 @@ def test_r000_full_childrens_closure_with_a_signed_summary_using_only_the_api(
     case presented, the supervisor's audit, authorisation, and both signatures, all through
     the API; the case closes with RC7 and the signed summary's PDF carries its hash."""
     bind("000-closing-cases")
-    # The case record before closure: the manager has decided the case is not complex.
-    case_complexity_decide(actor=manager, case=child_case, is_complex=False, reason="One issue")
     as_worker, as_manager = Caller(worker, child_case), Caller(manager, child_case)
+    # The case record before closure: the manager has decided the case is not complex.
+    decided = as_manager.ok("put", "/complexity", {"is_complex": False, "reason": "One issue"})
+    assert decided["is_complex"] is False
 
     proposed = as_worker.ok("post", "/closure", {"reason_id": "no-longer-in-need"})
     assert proposed["state"] == "proposed"

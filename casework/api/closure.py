@@ -30,6 +30,7 @@ from casework.api.common import (
     JsonInt,
     PackId,
     QuestionOut,
+    file_answer,
 )
 from casework.api.problems import ERRORS, Problem
 from casework.cases.models import Case
@@ -805,14 +806,9 @@ def list_documents(request: HttpRequest, case_id: int) -> list[ClosureDocumentOu
 @router.get(
     "/cases/{case_id}/closure/documents/{document_id}/pdf",
     response={200: None, 500: Problem, **ERRORS},
-    openapi_extra={
-        "responses": {
-            "200": {
-                "description": "The document as a PDF, exactly as signed, with its SHA-256.",
-                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-            }
-        }
-    },
+    openapi_extra=file_answer(
+        "The document as a PDF, exactly as signed, with its SHA-256.", "application/pdf"
+    ),
 )
 def document_pdf(request: HttpRequest, case_id: int, document_id: int) -> Any:
     """A frozen document as a PDF, showing exactly the content that was signed, its hash and

@@ -26,6 +26,18 @@ AnswerValue = (
     | None
 )
 
+
+def file_answer(description: str, *content_types: str) -> dict[str, Any]:
+    """`openapi_extra` for an operation that answers with a file rather than JSON: the
+    description names its media types, so clients (and the fuzzer) know what comes back."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {
+        "responses": {
+            "200": {"description": description, "content": dict.fromkeys(content_types, binary)}
+        }
+    }
+
+
 PAGE_DEFAULT = 25
 PAGE_MAX = 100
 

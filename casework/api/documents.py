@@ -14,7 +14,7 @@ from pydantic import Field
 
 from casework.access.policy import case_for
 from casework.accounts.models import User
-from casework.api.common import Page, PageQuery, keyset_page
+from casework.api.common import Page, PageQuery, file_answer, keyset_page
 from casework.api.problems import ERRORS
 from casework.cases.models import Document, DocumentKind
 from casework.cases.services import ALLOWED_DOCUMENT_TYPES, document_upload
@@ -75,20 +75,10 @@ def get_document(request: HttpRequest, case_id: int, document_id: int) -> Docume
     return _document_out(_document(_user(request), case_id, document_id))
 
 
-_FILE = {"schema": {"type": "string", "format": "binary"}}
-
-
 @router.get(
     "/cases/{case_id}/documents/{document_id}/content",
     response={200: None, **ERRORS},
-    openapi_extra={
-        "responses": {
-            "200": {
-                "description": "The file, as uploaded.",
-                "content": {content_type: _FILE for content_type in ALLOWED_DOCUMENT_TYPES},
-            }
-        }
-    },
+    openapi_extra=file_answer("The file, as uploaded.", *ALLOWED_DOCUMENT_TYPES),
 )
 def document_content(request: HttpRequest, case_id: int, document_id: int) -> FileResponse:
     """The file itself, with the type Casework found in it."""

@@ -13,6 +13,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Schema
 
 from casework.api.cases import CaseFilters, filtered_cases
+from casework.api.common import file_answer
 from casework.api.problems import ERRORS
 from casework.frontend.pages import signed_in_user as _user
 from casework.tasks.selectors import overdue_by_worker
@@ -60,14 +61,7 @@ class _Echo:
 @router.get(
     "/exports/cases.csv",
     response={200: None, **ERRORS},
-    openapi_extra={
-        "responses": {
-            "200": {
-                "description": "One row per case, with a header row.",
-                "content": {"text/csv": {"schema": {"type": "string"}}},
-            }
-        }
-    },
+    openapi_extra=file_answer("One row per case, with a header row.", "text/csv"),
 )
 def cases_csv(request: HttpRequest, filters: Query[CaseFilters]) -> StreamingHttpResponse:
     """The cases the caller may see as CSV, oldest first, filtered like `GET /cases`

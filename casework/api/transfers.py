@@ -36,6 +36,7 @@ from casework.api.common import (
     PageQuery,
     PersonOut,
     QuestionOut,
+    file_answer,
     keyset_page,
     person_out,
 )
@@ -989,14 +990,9 @@ def placements(request: HttpRequest, page: Query[PageQuery]) -> PlacementPage:
 @router.get(
     "/cases/{case_id}/pathway-requests/{request_id}/letter",
     response={200: None, **ERRORS},
-    openapi_extra={
-        "responses": {
-            "200": {
-                "description": "The notification letter to the host authority, as a PDF.",
-                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-            }
-        }
-    },
+    openapi_extra=file_answer(
+        "The notification letter to the host authority, as a PDF.", "application/pdf"
+    ),
 )
 def placement_letter(request: HttpRequest, case_id: int, request_id: int) -> HttpResponse:
     """The letter notifying the host authority of a looked-after child placed in its area

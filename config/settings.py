@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # Listed so the API's browsable docs use Ninja's own copy of Swagger UI, not a CDN that a
     # council's network may block (or that could change under us).
     "ninja",
@@ -63,20 +66,32 @@ INSTALLED_APPS = [
     "casework.api",
     "casework.returns",
     "casework.oversight",
+    "casework.retention",
+    "casework.privacy",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The Content Security Policy must reach every response, including those a middleware
+    # answers by itself (the sign-in redirect, a replayed API answer, the lockout page), so it
+    # runs just inside WhiteNoise (static files need none), not last.
+    "casework.frontend.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "casework.accounts.middleware.SessionTimeoutMiddleware",
     "casework.api.idempotency.IdempotencyKeyMiddleware",
     "casework.accounts.middleware.LoginRequiredEverywhereMiddleware",
+    "casework.accounts.middleware.TwoFactorMiddleware",
+    "casework.access.middleware.AccessLogMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so the lockout page it substitutes still gets the headers the others add.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -179,7 +194,6 @@ TASKS = {
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -224,3 +238,62 @@ CASEWORK_PACK_DIRS: list[str] = env.list("CASEWORK_PACK_DIRS", default=[])
 
 # Shown in the header: a council names its own service; this is not GOV.UK.
 CASEWORK_SERVICE_NAME: str = env.str("CASEWORK_SERVICE_NAME", default="Casework")
+
+# --- Sign-in hardening (issue 9 item 4) ----------------------------------------------------------
+# See docs/security.md, "Signing in". Failed sign-ins are counted by django-axes per username and
+# address; its backend comes first so that a locked-out user is refused before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+CASEWORK_SIGN_IN_ATTEMPTS: int = env.int("CASEWORK_SIGN_IN_ATTEMPTS", default=5)
+CASEWORK_SIGN_IN_COOL_OFF_MINUTES: int = env.int("CASEWORK_SIGN_IN_COOL_OFF_MINUTES", default=30)
+# Reverse proxies in front of Casework that append to X-Forwarded-For (0: none, use the peer's
+# address). Without this, behind a proxy every sign-in comes from the proxy's address.
+CASEWORK_TRUSTED_PROXIES: int = env.int("CASEWORK_TRUSTED_PROXIES", default=0)
+AXES_FAILURE_LIMIT = CASEWORK_SIGN_IN_ATTEMPTS
+AXES_COOLOFF_TIME = CASEWORK_SIGN_IN_COOL_OFF_MINUTES / 60  # a float is read as hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Tries while locked do not restart the cool-off, so "try again after 3:05pm" stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "casework.accounts.lockout.locked_out"
+AXES_CLIENT_IP_CALLABLE = "casework.accounts.lockout.client_ip"
+AXES_VERBOSE = False
+# Axes narrates every sign-in at INFO; failures and lockouts (WARNING) are what matter.
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # type: ignore[index]
+
+# A code from an authenticator app (django-otp TOTP) after the password, for anyone who sets one
+# up; required for managers and administrators when this is on. It is off by default with
+# DEBUG on only so that the local demo's printed sign-ins work without a phone; a council's
+# server (DEBUG off) requires it unless it sets CASEWORK_TWO_FACTOR_REQUIRED=false.
+CASEWORK_TWO_FACTOR_REQUIRED: bool = env.bool("CASEWORK_TWO_FACTOR_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = CASEWORK_SERVICE_NAME
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Signed out after this long without activity, and this long after signing in whatever the
+# activity. The cookie lasts as long as the absolute limit, and no longer.
+CASEWORK_IDLE_TIMEOUT_MINUTES: int = env.int("CASEWORK_IDLE_TIMEOUT_MINUTES", default=30)
+CASEWORK_SESSION_MAX_HOURS: int = env.int("CASEWORK_SESSION_MAX_HOURS", default=10)
+SESSION_COOKIE_AGE = CASEWORK_SESSION_MAX_HOURS * 60 * 60
+# --- end of sign-in hardening ---------------------------------------------------------------------
+
+# --- Web hardening (issue 9 item 5) --------------------------------------------------------------
+# The Content Security Policy and the headers stored files are sent with are set in
+# casework/frontend/security.py (ContentSecurityPolicyMiddleware, file_response); see
+# docs/security.md, "Web protections". Where browsers should report violations, if anywhere:
+CASEWORK_CSP_REPORT_URI: str = env.str("CASEWORK_CSP_REPORT_URI", default="")
+# Stored files (documents, exports) are readable by the server's own user only.
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
+# HSTS preload (check security.W021) is the decision of whoever runs the council's registrable
+# domain, not of one service on it: a preloaded domain forces HTTPS on every subdomain, in every
+# browser, for months after it asks to leave. Casework sends HSTS for a year with
+# includeSubDomains; set SECURE_HSTS_PRELOAD=true once the domain's owner has chosen to preload,
+# which also turns the check back on. Until then it is silenced for that reason alone.
+if not DEBUG and not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS: list[str] = ["security.W021"]
+# --- end of web hardening -------------------------------------------------------------------------
+
+# --- Records retention (issue 9 item 6) ----------------------------------------------------------
+# --- end of records retention ---------------------------------------------------------------------

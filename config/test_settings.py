@@ -13,6 +13,9 @@ from config.settings import *  # noqa: E402,F403
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+# The suite signs managers in with force_login and no second factor; the tests of two-factor
+# authentication turn it on themselves (override_settings).
+CASEWORK_TWO_FACTOR_REQUIRED = False
 # Hashing with argon2 on every test login is slow and proves nothing about behaviour.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
 STORAGES = {

@@ -1,9 +1,7 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-from casework.accounts.forms import SignInForm
 from casework.api.api import api
 
 
@@ -12,14 +10,8 @@ def health(_request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
-    path(
-        "sign-in/",
-        auth_views.LoginView.as_view(
-            redirect_authenticated_user=True, authentication_form=SignInForm
-        ),
-        name="login",
-    ),
-    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    # Signing in and out, and each person's two-factor settings.
+    path("", include("casework.accounts.urls")),
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
@@ -30,4 +22,7 @@ urlpatterns = [
     path("", include("casework.api.urls")),
     path("", include("casework.returns.urls")),
     path("", include("casework.oversight.urls")),
+    path("", include("casework.access.urls")),
+    path("", include("casework.retention.urls")),
+    path("", include("casework.privacy.urls")),
 ]

@@ -8,7 +8,9 @@ exist (404), so its existence does not leak.
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
+from casework.access.models import EmergencyAccess, Restriction
 from casework.accounts.models import User
 from casework.cases.models import Case
 from casework.core.errors import NotFound, NotPermitted
@@ -31,9 +33,22 @@ def _current_memberships(user: User) -> QuerySet[Membership]:
     return Membership.objects.current().filter(user=user)
 
 
+def restricted_from(user: User, person_field: str = "pk") -> Q:
+    """Whether the person at `person_field` has records restricted to named people, and
+    `user` is not one of them (X-02: staff, or their family, as the subject)."""
+    return Q(
+        Exists(
+            Restriction.objects.in_force()
+            .filter(person=OuterRef(person_field))
+            .exclude(names__user=user)
+        )
+    )
+
+
 def cases_visible_to(user: User) -> QuerySet[Case]:
     """Every case `user` has a need to know about: their teams' cases, their own allocations,
-    and for service-area-wide roles every case in that service area."""
+    for service-area-wide roles every case in that service area, and a case they opened in
+    an emergency today; never a restricted case they are not named on."""
     if not user.is_authenticated or not user.is_active:
         return Case.objects.none()
     memberships = _current_memberships(user)
@@ -59,9 +74,17 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
             to_team_id__in=memberships.values("team_id"),
         )
     )
-    return Case.objects.filter(
-        in_my_team | area_wide | offered_to_my_team | asked_of_my_team | Q(allocated_worker=user)
+    in_emergency = Exists(
+        EmergencyAccess.objects.active(timezone.now()).filter(user=user, case=OuterRef("pk"))
     )
+    return Case.objects.filter(
+        in_my_team
+        | area_wide
+        | offered_to_my_team
+        | asked_of_my_team
+        | in_emergency
+        | Q(allocated_worker=user)
+    ).exclude(restricted_from(user, "subject"))
 
 
 def case_for(user: User, case_id: int) -> Case:

@@ -18,3 +18,18 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name
+
+
+class SignedInSession(models.Model):
+    """A session someone signed in with, so that disabling them (or changing their password)
+    can end each of their sessions at once without reading every session there is."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signed_in_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    signed_in_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "signed_in_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} signed in at {self.signed_in_at:%Y-%m-%d %H:%M}"

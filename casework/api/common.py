@@ -33,7 +33,9 @@ def file_answer(description: str, *content_types: str) -> dict[str, Any]:
     binary = {"schema": {"type": "string", "format": "binary"}}
     return {
         "responses": {
-            "200": {"description": description, "content": dict.fromkeys(content_types, binary)}
+            # An int, as Ninja's own keys are: a "200" string would sit beside Ninja's 200 and
+            # the description would carry two "200" keys (which breaks Swagger UI).
+            200: {"description": description, "content": dict.fromkeys(content_types, binary)}
         }
     }
 

@@ -5,7 +5,7 @@ bytes, size limit, stored under a name Casework chooses, audited)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import IO, Any
 
 from django.http import FileResponse, HttpRequest
 from ninja import File, Form, Query, Router, Schema, Status
@@ -20,6 +20,7 @@ from casework.cases.models import Document, DocumentKind
 from casework.cases.services import ALLOWED_DOCUMENT_TYPES, document_upload
 from casework.core.errors import NotFound
 from casework.frontend.pages import signed_in_user as _user
+from casework.frontend.security import file_response
 
 router = Router(tags=["documents"])
 
@@ -83,9 +84,9 @@ def get_document(request: HttpRequest, case_id: int, document_id: int) -> Docume
 def document_content(request: HttpRequest, case_id: int, document_id: int) -> FileResponse:
     """The file itself, with the type Casework found in it."""
     document = _document(_user(request), case_id, document_id)
-    return FileResponse(
-        document.file.open("rb"),
-        as_attachment=True,
+    opened: IO[bytes] = document.file.open("rb")
+    return file_response(
+        opened,
         filename=document.original_name,
         content_type=document.content_type,
     )

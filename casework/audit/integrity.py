@@ -1,4 +1,5 @@
-"""The database's own guard on the audit log (X-01, issue 9 item 3).
+"""The database's own guard on the audit log (X-01, issue 9 item 3) and the access log (X-02,
+issue 9 item 2: `audit_accessevent`, guarded the same way by migration 0006).
 
 Migration 0004 puts triggers on `audit_auditevent` so that the database itself refuses to
 change or remove an audit event, whatever the application's code does: the model's

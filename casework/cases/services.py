@@ -999,25 +999,87 @@ ALLOWED_DOCUMENT_TYPES: dict[str, tuple[bytes, ...]] = {
     "text/plain": (),
 }
 
+# A download is saved under a name ending in the extension of the type Casework found in the
+# file, so that it cannot open on someone's computer as another kind of file: "notes.html"
+# that is really text is kept as "notes.html.txt".
+DOCUMENT_EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "application/pdf": (".pdf",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "text/plain": (".txt",),
+}
+
+# Device names Windows will not open as files, whatever their extension ("CON.txt").
+_WINDOWS_RESERVED_NAMES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"{device}{n}" for device in ("COM", "LPT") for n in "0123456789\u00b9\u00b2\u00b3"}
+)
+
+# Characters no text document contains: C0 controls other than tab, line and page breaks.
+_NOT_TEXT = frozenset(chr(c) for c in range(0x20) if chr(c) not in "\t\n\v\f\r") | {"\x7f"}
+
 
 def _sniff_content_type(head: bytes, claimed: str) -> str | None:
-    """The type the file's first bytes prove, if it is one we accept."""
+    """The type the file's first bytes prove, if it is one we accept. Plain text has no
+    signature: it is accepted when claimed, and `_text_problem` then reads all of it."""
     for content_type, signatures in ALLOWED_DOCUMENT_TYPES.items():
         if signatures and any(head.startswith(sig) for sig in signatures):
             return content_type
     if claimed == "text/plain":
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
         return "text/plain"
     return None
+
+
+def _text_problem(upload: UploadedFile) -> str | None:
+    """Why a file sent as plain text is not: it is not UTF-8 throughout, or it holds
+    characters no text has (a NUL is the mark of a binary file)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    upload.seek(0)
+    try:
+        for chunk in upload.chunks():
+            if not _NOT_TEXT.isdisjoint(decoder.decode(chunk)):
+                return (
+                    "The file has characters that are not text, so it may not be a text file. "
+                    "Upload it as a PDF, or save it as plain text and try again."
+                )
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "The text file must be saved as UTF-8 (plain text). Save it again as UTF-8."
+    finally:
+        upload.seek(0)
+    return None
+
+
+def _document_name(uploaded_name: str | None, content_type: str) -> str:
+    """The name the file is offered for download under: only letters, digits, spaces and
+    `._-`; no leading dots (hidden files) or trailing dots and spaces (which Windows drops);
+    never a Windows device name; at most 200 characters; ending in the extension of the type
+    found in the file."""
+    import unicodedata
+
+    raw = (uploaded_name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in unicodedata.normalize("NFC", raw) if ch.isalnum() or ch in "._- ")
+    extensions = DOCUMENT_EXTENSIONS.get(content_type, ("",))
+    matched = next((e for e in extensions if e and name.lower().endswith(e)), None)
+    suffix = name[-len(matched) :] if matched else extensions[0]
+    name = name[: -len(matched)] if matched else name
+    name = " ".join(name.split()).strip(". -") or "document"
+    if name.split(".")[0].strip().upper() in _WINDOWS_RESERVED_NAMES:
+        name = f"document-{name}"
+    return name[: 200 - len(suffix)].rstrip(". ") + suffix
 
 
 @transaction.atomic
 def document_upload(
     *, actor: User, case: Case, kind: str, title: str, upload: UploadedFile
 ) -> Document:
+    """Keep a document on the case: a PDF, PNG or JPEG told apart by its first bytes, or a
+    file sent as plain text that is UTF-8 text throughout (the claimed type counts for nothing
+    else), within the size limit, stored under a name Casework chooses and offered back under
+    a cleaned name. A PDF is kept as it is, scripts included: it is only ever downloaded, with
+    a policy that lets nothing run (casework/frontend/security.py), never shown in a page."""
     case = _writable_case(actor, case)
     problems = ProblemCollector()
     problems.check(kind in DocumentKind.values, "kind", "Select the type of document.")
@@ -1034,21 +1096,20 @@ def document_upload(
     problems.check(
         content_type is not None, "upload", "The file must be a PDF, PNG, JPEG or plain text file."
     )
+    if content_type == "text/plain" and 0 < size <= settings.DOCUMENT_MAX_BYTES:
+        not_text = _text_problem(upload)
+        problems.check(not_text is None, "upload", not_text or "")
     problems.raise_if_any()
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    original = (
-        "".join(ch for ch in (upload.name or "document") if ch.isalnum() or ch in "._- ")[:200]
-        or "document"
-    )
     document = Document(
         case=case,
         kind=kind,
         title=title.strip(),
-        original_name=original,
+        original_name=_document_name(upload.name, content_type or ""),
         content_type=content_type or "",
         size_bytes=size,
         sha256=digest.hexdigest(),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import IO
 
 from django import forms
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from casework.access.policy import case_for, cases_visible_to
+from casework.access.selectors import case_access
 from casework.cases.models import CaseStatus, DocumentKind
 from casework.cases.selectors import case_page, my_open_cases, team_open_cases
 from casework.cases.services import document_upload
@@ -21,6 +23,7 @@ from casework.core.errors import InvalidInput, NotFound, NotPermitted
 from casework.frontend import once
 from casework.frontend.pages import id_from, refused
 from casework.frontend.pages import signed_in_user as _user
+from casework.frontend.security import file_response
 from casework.organisation.models import Membership
 from casework.tasks.selectors import overdue_by_worker, tasks_for, unread_notifications
 from casework.transfers.models import ACTIVE_TRANSFER_STATES, Transfer
@@ -85,6 +88,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             .select_related("to_team")
             .first(),
             "returning": coming_back(_user(request), page.case),
+            "access": case_access(_user(request), page.case),
         },
     )
 
@@ -123,9 +127,9 @@ def documents(request: HttpRequest, case_id: int) -> HttpResponse | FileResponse
         document = case.documents.filter(pk=id_from(wanted) or 0).first()
         if document is None:
             raise Http404("There is no such document on this case.")
-        return FileResponse(
-            document.file.open("rb"),
-            as_attachment=True,
+        opened: IO[bytes] = document.file.open("rb")
+        return file_response(
+            opened,
             filename=document.original_name,
             content_type=document.content_type,
         )

@@ -73,6 +73,7 @@ from casework.closure.services import (
 from casework.core.errors import Conflict, InvalidInput
 from casework.frontend.pages import case_page, refused
 from casework.frontend.pages import signed_in_user as _user
+from casework.frontend.security import file_response
 from casework.policy.schema import Step
 
 logger = logging.getLogger(__name__)
@@ -1228,11 +1229,7 @@ def signed_pdf(request: HttpRequest, case_id: int) -> HttpResponse:
             status=500,
         )
     filename = f"{v.case.reference}-{document.form_id}-v{document.version}.pdf"
-    return HttpResponse(
-        pdf,
-        content_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return file_response(pdf, filename=filename, content_type="application/pdf")
 
 
 @closure_page

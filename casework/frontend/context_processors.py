@@ -12,6 +12,7 @@ from django.utils.functional import SimpleLazyObject
 from casework.accounts.middleware import RESTORE_SESSION_KEY
 from casework.accounts.models import User
 from casework.organisation.models import MANAGER_ROLES, SERVICE_AREA_WIDE_ROLES, Membership
+from casework.retention.selectors import REVIEWER_ROLES
 
 
 def service(request: HttpRequest) -> dict[str, str]:
@@ -39,6 +40,8 @@ class Sections:
 
     dashboards: bool
     exports: bool
+    access_reviews: bool
+    retention: bool
 
 
 def _sections(user: User) -> Sections:
@@ -46,12 +49,15 @@ def _sections(user: User) -> Sections:
     return Sections(
         dashboards=bool(roles & MANAGER_ROLES),
         exports=bool(roles & SERVICE_AREA_WIDE_ROLES),
+        # Managers review emergency access by their people and to their teams' cases.
+        access_reviews=bool(roles & MANAGER_ROLES),
+        retention=bool(roles & REVIEWER_ROLES),
     )
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """`nav.dashboards`, `nav.exports`: one query, and only on a page that draws the
-    navigation (the object is lazy)."""
+    """`nav.dashboards`, `nav.exports`, `nav.access_reviews`: one query, and only on a page
+    that draws the navigation (the object is lazy)."""
     user = getattr(request, "user", None)
     if not isinstance(user, User) or not user.is_active:
         return {}

@@ -32,6 +32,7 @@ from casework.cases.models import (
     Assessment,
     AssessmentKind,
     Case,
+    CaseStatus,
     ConsentKind,
     DecisionKind,
     MeetingKind,
@@ -2592,6 +2593,39 @@ TRY_WORKER = "adults-north-worker"
 TRY_MANAGER = "adults-north-manager"
 
 
+def access_exceptions() -> None:
+    """One restricted record (a child whose parent works for the council: only the A&I
+    manager and the allocated worker see it) and one emergency access waiting for a manager's
+    review (an SGCP worker answering an out-of-hours police call about an A&I child), so the
+    access pages have something to show (X-02)."""
+    from casework.access.services import emergency_access_open, restriction_place
+
+    manager = _team_member("ai", Role.TEAM_MANAGER)
+    outsider = _team_member("sgcp", Role.SOCIAL_WORKER)
+    # Not the cases the README walks through, nor any with a closure or transfer under way.
+    walked_through = case_to_try_closing()
+    open_ai = list(
+        Case.objects.filter(
+            responsible_team__code="ai", status=CaseStatus.OPEN, allocated_worker__isnull=False
+        )
+        .exclude(pk=walked_through.pk if walked_through else 0)
+        .filter(closures__isnull=True, transfers__isnull=True)
+        .order_by("-id")[:2]
+    )
+    if manager is None or outsider is None or len(open_ai) < 2:
+        return
+    restriction_place(
+        actor=manager,
+        case=open_ai[0],
+        reason="The child's parent works in the council's children's services.",
+    )
+    emergency_access_open(
+        actor=outsider,
+        case_reference=open_ai[1].reference,
+        reason="Out-of-hours call from police about the child's safety: needed the safety plan.",
+    )
+
+
 def case_to_try_closing() -> Case | None:
     """An adult case whose manager advised closing it and that nobody has proposed to close
     yet: the README's five-minute closure walkthrough uses it."""
@@ -2623,6 +2657,7 @@ def load_demo(staff_password: str) -> LoadSummary | None:
                 scenario.build(demo, n)
         closures_in_progress(demo)
         transfers_in_progress(demo)
+        access_exceptions()
         # Business Support's three-monthly audits of the cases open that long (R004-11).
         three_monthly_audits(today)
     return LoadSummary(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from casework.access.policy import cases_visible_to, may_check_for_duplicates
+from casework.access.policy import cases_visible_to, may_check_for_duplicates, restricted_from
 from casework.accounts.models import User
 from casework.core.errors import NotFound
 from casework.people.matching import name_score, name_words, parse_date, sound_code
@@ -24,7 +24,7 @@ def people_visible_to(user: User) -> QuerySet[Person]:
         Q(pk__in=subjects)
         | Exists(related.filter(Q(person=OuterRef("pk")) | Q(relative=OuterRef("pk"))))
         | Exists(carers.filter(Q(carer=OuterRef("pk")) | Q(cared_for=OuterRef("pk"))))
-    )
+    ).exclude(restricted_from(user))
 
 
 def person_for(user: User, person_id: int) -> Person:

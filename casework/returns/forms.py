@@ -85,3 +85,22 @@ class CensusYearForm(ExportForm):
 
     def parameters(self) -> dict[str, str]:
         return {"census_year_end": self.cleaned_data["census_year_end"]}
+
+
+class SubjectAccessForm(ExportForm):
+    """Whose records: the person is found, and checked against who is asking, by the service
+    (`casework.privacy.subject_access.authorise`), so a refusal shows on this field."""
+
+    person = forms.CharField(
+        label="The person's local ID or Casework ID",
+        help_text="The local ID is on the person's page, for example P00001234. You can only "
+        "choose someone whose records you can see.",
+        max_length=20,
+        error_messages={
+            "required": "Enter the local ID or Casework ID of the person who asked.",
+            "max_length": "A local ID or Casework ID is at most 20 letters and digits.",
+        },
+    )
+
+    def parameters(self) -> dict[str, str]:
+        return {"person": self.cleaned_data["person"].strip()}

@@ -3,9 +3,11 @@ keep their file for the person who asked.
 
 A small registry names each kind of export: its label, who may run it (a role spanning the
 kind's service area), the form for its parameters, a `problems()` check that runs first, and a
-streaming `write(progress)` generator. Registered: the adults' Client Level Data (`cld`) and,
+streaming `write(progress)` generator. Registered: the adults' Client Level Data (`cld`),
 once `casework.returns.cin` defines `cin_census_problems` and `cin_census_xml`, the Children in
-Need census (`cin-census`).
+Need census (`cin-census`), and the subject access request (`subject-access`: everything held
+about one person, built in `casework.privacy.subject_access`), which uses the optional hooks
+for an export about one person rather than a whole service area.
 
 The services are the one write path: `export_request` (checks, records the job, audits, and
 queues the task when the transaction commits), `export_job_run` (what the django-tasks task
@@ -29,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+import casework.privacy.subject_access as subject_access
 from casework.accounts.models import User
 from casework.audit.models import AuditCategory
 from casework.audit.services import audit_record
@@ -36,7 +39,7 @@ from casework.core.dates import long_date
 from casework.core.errors import InvalidInput, NotFound, NotPermitted
 from casework.organisation.models import Authority, ServiceArea
 from casework.returns.cld import cld_csv, cld_problems, period_from
-from casework.returns.forms import CensusYearForm, CldPeriodForm, ExportForm
+from casework.returns.forms import CensusYearForm, CldPeriodForm, ExportForm, SubjectAccessForm
 from casework.returns.models import ExportJob, ExportProblem, ExportState, private_storage
 from casework.returns.selectors import export_authority, export_job_for, may_export
 
@@ -61,9 +64,27 @@ class ExportKind:
     stem: Callable[[Parameters], str]  # the file's name without the job number
     problems: Callable[[Authority, Parameters, User | None], list[ExportProblem]]
     write: Callable[[Authority, Parameters, User | None, Progress], Iterator[bytes]]
+    # Hooks for an export about one person rather than a whole service area (a subject access
+    # request); the whole-area returns leave them unset. `runs` replaces the area-wide check
+    # and `authority_for` the area's authority; `refusal` is what anyone else is told;
+    # `authorise` checks the parameters against the asker (raising InvalidInput) and returns
+    # the parameters to keep and what the request's audit event links (person=, case=);
+    # `written` runs in the transaction that marks the file ready.
+    runs: Callable[[User], bool] | None = None
+    authority_for: Callable[[User], Authority | None] | None = None
+    refusal: str = ""
+    authorise: Callable[[User, Parameters], tuple[dict[str, str], dict[str, Any]]] | None = None
+    written: Callable[[ExportJob], None] | None = None
 
     def may_run(self, user: User) -> bool:
+        if self.runs is not None:
+            return self.runs(user)
         return may_export(user, self.service_area)
+
+    def authority_of(self, user: User) -> Authority | None:
+        if self.authority_for is not None:
+            return self.authority_for(user)
+        return export_authority(user, self.service_area)
 
 
 # --- Adults' Client Level Data ------------------------------------------------------------------
@@ -180,12 +201,40 @@ def _cin_census_kind() -> ExportKind | None:
     )
 
 
+# --- Subject access request (casework/privacy/subject_access.py) -------------------------------
+
+SUBJECT_ACCESS = ExportKind(
+    slug=subject_access.SLUG,
+    label="Subject access request",
+    summary="Everything Casework holds about one person, for a subject access request under "
+    "UK GDPR (a ZIP file): their record and their cases as JSON, the case documents, the "
+    "signed closure summaries, who has looked at their record, and a summary to read first. "
+    "Someone must review it and redact other people's information before it is released.",
+    service_area="",  # any: the person decides, through `authorise`
+    unit="parts",
+    extension="zip",
+    content_type="application/zip",
+    form=SubjectAccessForm,
+    validate=subject_access.validate,
+    describe=subject_access.describe,
+    stem=subject_access.stem,
+    problems=subject_access.problems,
+    write=subject_access.subject_access_zip,
+    runs=subject_access.may_prepare,
+    authority_for=subject_access.preparer_authority,
+    refusal=subject_access.REFUSAL,
+    authorise=subject_access.authorise,
+    written=subject_access.record_export,
+)
+
+
 def export_kinds() -> dict[str, ExportKind]:
     """Every export kind available, by slug."""
     kinds = {CLD.slug: CLD}
     cin = _cin_census_kind()
     if cin is not None:
         kinds[cin.slug] = cin
+    kinds[SUBJECT_ACCESS.slug] = SUBJECT_ACCESS
     return kinds
 
 
@@ -200,6 +249,8 @@ def export_kind(slug: str) -> ExportKind:
 
 
 def _refusal(kind: ExportKind) -> NotPermitted:
+    if kind.refusal:
+        return NotPermitted(kind.refusal)
     area = ServiceArea(kind.service_area).label
     return NotPermitted(
         f"Only business support officers and senior managers in {area.lower()} can run the "
@@ -215,11 +266,14 @@ def export_request(
     export = export_kind(kind)
     if not export.may_run(actor):
         raise _refusal(export)
-    authority = export_authority(actor, export.service_area)
+    authority = export.authority_of(actor)
     if authority is None:
         raise _refusal(export)
     values = {str(k): str(v) for k, v in parameters.items()}
     export.validate(values, today or timezone.localdate())
+    links: dict[str, Any] = {}
+    if export.authorise is not None:
+        values, links = export.authorise(actor, values)
     job = ExportJob.objects.create(
         requested_by=actor, authority=authority, kind=export.slug, parameters=values
     )
@@ -230,6 +284,7 @@ def export_request(
         obj=job,
         summary=f"{export.label} export requested: {export.describe(values)}",
         changes={"parameters": [None, values]},
+        **links,
     )
     transaction.on_commit(lambda: _enqueue(job.pk))
     return job
@@ -323,6 +378,8 @@ def export_job_run(job_id: int) -> ExportJob | None:
                 obj=job,
                 summary=f"{kind.label} export {job_id} ready, with {len(problems)} problems",
             )
+            if kind.written is not None:
+                kind.written(job)
     except Exception:
         logger.exception("Export %s failed", job_id)
         if stored:

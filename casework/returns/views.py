@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +22,7 @@ from casework.closure.forms import show_problems
 from casework.core.errors import InvalidInput, NotFound, NotPermitted
 from casework.frontend import once
 from casework.frontend.pages import refused, signed_in_user
+from casework.frontend.security import file_response
 from casework.returns.forms import ExportForm
 from casework.returns.jobs import ExportKind, export_file_open, export_kinds, export_request
 from casework.returns.models import ExportJob
@@ -163,11 +164,6 @@ def export_file(request: HttpRequest, job_id: int) -> HttpResponseBase:
         raise Http404(str(missing)) from missing
     kind = export_kinds().get(job.kind)
     content_type = kind.content_type if kind else "application/octet-stream"
-    response = FileResponse(
-        opened,
-        as_attachment=True,
-        filename=os.path.basename(job.file.name),
-        content_type=content_type,
+    return file_response(
+        opened, filename=os.path.basename(job.file.name), content_type=content_type
     )
-    response["Cache-Control"] = "no-store"
-    return response

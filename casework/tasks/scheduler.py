@@ -25,6 +25,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from casework.retention.tasks import sweep_retention_reviews
 from casework.tasks.background import sweep_deadline_alerts, sweep_three_monthly_audits
 from casework.tasks.models import ScheduledSweep
 
@@ -73,6 +74,7 @@ class Sweep:
 SWEEPS: tuple[Sweep, ...] = (
     Sweep("deadline-alerts", sweep_deadline_alerts, dt.timedelta(minutes=15)),
     Sweep("three-monthly-audits", sweep_three_monthly_audits, DAY, dt.time(2, 0)),
+    Sweep("retention-reviews", sweep_retention_reviews, DAY, dt.time(3, 0)),
 )
 
 

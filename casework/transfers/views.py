@@ -22,6 +22,7 @@ from casework.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from casework.core.trial import refusal_of
 from casework.frontend.pages import case_page
 from casework.frontend.pages import signed_in_user as _user
+from casework.frontend.security import file_response
 from casework.organisation.models import Membership, Role, Team
 from casework.policy.evaluate import checklist_results, form_fields
 from casework.policy.schema import FormField, Pathway
@@ -693,11 +694,12 @@ def placement_letter(request: HttpRequest, case_id: int) -> HttpResponse:
             "No placement of this child in another authority's area is recorded, so there is "
             "no notification letter.",
         )
-    response = HttpResponse(placement_letter_pdf(asked), content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'inline; filename="placement-notification-{page.case.reference}.pdf"'
+    return file_response(
+        placement_letter_pdf(asked),
+        filename=f"placement-notification-{page.case.reference}.pdf",
+        content_type="application/pdf",
+        inline=True,
     )
-    return response
 
 
 @require_GET

@@ -28,6 +28,8 @@ def _case_url_names(
 
 
 CASE_URL_NAMES = sorted(set(_case_url_names()))
+# Pages of a case for its managers only: the team's worker gets the plain 403 page.
+MANAGER_ONLY_CASE_URL_NAMES = {"case-access-log", "case-restriction"}
 
 
 def test_there_are_case_urls_to_sweep() -> None:
@@ -36,7 +38,7 @@ def test_there_are_case_urls_to_sweep() -> None:
 
 @pytest.mark.parametrize("url_name", CASE_URL_NAMES)
 def test_x02_every_case_url_is_404_for_an_unrelated_user(
-    url_name: str, open_case: Case, outsider: User, worker: User
+    url_name: str, open_case: Case, outsider: User, worker: User, manager: User
 ) -> None:
     """X-02: a case the user has no need to know about looks exactly like a missing one."""
     url = reverse(url_name, kwargs={"case_id": open_case.pk})
@@ -47,7 +49,7 @@ def test_x02_every_case_url_is_404_for_an_unrelated_user(
     missing = client.get(missing_url)
     assert forbidden.status_code == 404
     assert missing.status_code == 404
-    client.force_login(worker)
+    client.force_login(manager if url_name in MANAGER_ONLY_CASE_URL_NAMES else worker)
     assert client.get(url).status_code == 200
 
 

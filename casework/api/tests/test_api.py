@@ -379,3 +379,18 @@ def test_a_tokens_last_use_is_kept_to_within_minutes_without_a_write_per_request
     token.refresh_from_db()
     assert token.last_used_at is not None
     assert token.last_used_at > first_use - dt.timedelta(minutes=6)
+
+
+def test_the_openapi_description_has_no_repeated_keys() -> None:
+    """Swagger UI reads the description with a YAML parser that refuses a repeated key (such
+    as a "200" written beside Ninja's own 200), and then draws nothing."""
+    import json
+
+    def refuse_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in pairs]
+        repeated = {key for key in keys if keys.count(key) > 1}
+        assert not repeated, f"repeated keys: {sorted(repeated)}"
+        return dict(pairs)
+
+    text = Client().get("/api/v1/openapi.json").content.decode()
+    json.loads(text, object_pairs_hook=refuse_repeats)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from pytest_django import DjangoDbBlocker
 from pytest_django.fixtures import Settings as SettingsWrapper
 
+from casework.access.models import Restriction
 from casework.access.policy import cases_visible_to
 from casework.accounts.models import User
 from casework.audit.models import AuditEvent
@@ -156,9 +157,15 @@ def test_every_case_was_built_through_the_audited_services(demo: str) -> None:
 def test_a_worker_sees_their_own_teams_cases_and_not_another_teams(demo: str) -> None:
     worker = User.objects.get(username="ai-worker")
     visible = cases_visible_to(worker)
-    ai_cases = Case.objects.filter(responsible_team__code="ai")
+    restricted = Restriction.objects.in_force().values("person_id")
+    ai_cases = Case.objects.filter(responsible_team__code="ai").exclude(subject__in=restricted)
     assert ai_cases.exists()
     assert set(visible.values_list("pk", flat=True)) >= set(ai_cases.values_list("pk", flat=True))
+    # The demo's restricted record is hidden from the team, unless they are named.
+    hidden = Case.objects.filter(subject__in=restricted)
+    assert hidden.exists()
+    named = Restriction.objects.in_force().filter(names__user=worker).values("person_id")
+    assert not visible.filter(pk__in=hidden).exclude(subject__in=named).exists()
     assert not visible.filter(responsible_team__code="sgcp").exists()
     assert not visible.filter(service_area="adults").exists()
     assert Case.objects.filter(allocated_worker=worker, status=CaseStatus.OPEN).exists()

@@ -35,7 +35,7 @@ def _london(
 def test_slots_follow_the_local_clock_across_summer_time() -> None:
     """Deadline alerts every 15 minutes; the audits once a day at 02:00 London time, also on
     the days the clocks change (29 March and 25 October 2026)."""
-    alerts, audits = SWEEPS
+    alerts, audits, retention = SWEEPS
     assert alerts.slot(_london(2026, 4, 21, 10, 14, 59)) == _london(2026, 4, 21, 10, 0)
     assert alerts.slot(_london(2026, 4, 21, 10, 15)) == _london(2026, 4, 21, 10, 15)
     assert audits.slot(_london(2026, 4, 21, 1, 59)) == _london(2026, 4, 20, 2, 0)
@@ -48,6 +48,7 @@ def test_slots_follow_the_local_clock_across_summer_time() -> None:
     assert autumn.utcoffset() == dt.timedelta(0)
     assert alerts.describe() == "deadline-alerts every 15 minutes from 00:00"
     assert audits.describe() == "three-monthly-audits daily at 02:00"
+    assert retention.describe() == "retention-reviews daily at 03:00"
     with pytest.raises(ValueError, match="must divide a day"):
         Sweep("odd", None, dt.timedelta(minutes=7))
 
@@ -101,13 +102,15 @@ def test_x03_the_scheduler_enqueues_each_sweep_once_per_slot_and_the_worker_runs
         out = _scheduler()
         assert "deadline-alerts: enqueued for 2026-04-21 10:00." in out
         assert "three-monthly-audits: enqueued for 2026-04-21 02:00." in out
+        assert "retention-reviews: enqueued for 2026-04-21 03:00." in out
         assert _scheduler() == ""
-        assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 2
+        assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 3
         _worker()
     results = {r.task_path.rsplit(".", 1)[1]: r for r in DBTaskResult.objects.all()}
     assert {name: r.status for name, r in results.items()} == {
         "sweep_deadline_alerts": TaskResultStatus.SUCCESSFUL,
         "sweep_three_monthly_audits": TaskResultStatus.SUCCESSFUL,
+        "sweep_retention_reviews": TaskResultStatus.SUCCESSFUL,
     }
     assert results["sweep_deadline_alerts"].return_value == {
         "reminded": 0,
@@ -124,7 +127,7 @@ def test_x03_the_scheduler_enqueues_each_sweep_once_per_slot_and_the_worker_runs
     with time_machine.travel(_london(2026, 4, 21, 10, 20), tick=False):
         assert _scheduler() == "deadline-alerts: enqueued for 2026-04-21 10:15.\n"
         _worker()
-    assert DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).count() == 3
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).count() == 4
     assert len(mailoutbox) == 2
     assert Notification.objects.count() == 2
 

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
-from django_otp.plugins.otp_totp.models import TOTPDevice  # type: ignore[import-untyped]
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casework.accounts import two_factor
 from casework.accounts.lockout import sign_in_unlock

@@ -7,9 +7,9 @@ import datetime as dt
 import math
 from typing import Any
 
-from axes.handlers.proxy import AxesProxyHandler  # type: ignore[import-untyped]
-from axes.helpers import get_cool_off, get_failure_limit  # type: ignore[import-untyped]
-from axes.models import AccessAttempt  # type: ignore[import-untyped]
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_cool_off, get_failure_limit
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render

@@ -12,16 +12,16 @@ import time
 from base64 import b32encode
 from typing import Any, Literal
 
-import qrcode  # type: ignore[import-untyped]
+import qrcode
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.utils.safestring import SafeString, mark_safe
-from django_otp import user_has_device  # type: ignore[import-untyped]
-from django_otp.oath import TOTP  # type: ignore[import-untyped]
-from django_otp.plugins.otp_totp.models import TOTPDevice  # type: ignore[import-untyped]
-from django_otp.util import random_hex  # type: ignore[import-untyped]
-from qrcode.image.svg import SvgPathImage  # type: ignore[import-untyped]
+from django_otp import user_has_device
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
+from qrcode.image.svg import SvgPathImage
 
 from casework.accounts.models import User
 from casework.organisation.models import MANAGER_ROLES, Membership

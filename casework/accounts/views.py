@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from django_otp import login as otp_login  # type: ignore[import-untyped]
+from django_otp import login as otp_login
 from django_otp import verify_token
 
 from casework.accounts import sessions, two_factor

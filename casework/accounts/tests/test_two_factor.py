@@ -14,8 +14,8 @@ import time_machine
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.oath import totp  # type: ignore[import-untyped]
-from django_otp.plugins.otp_totp.models import TOTPDevice  # type: ignore[import-untyped]
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casework.accounts import two_factor
 from casework.accounts.models import User

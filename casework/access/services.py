@@ -148,7 +148,9 @@ def emergency_access_review(
     """A manager records whether an emergency access was justified; it then leaves the
     review report. A second review of the same access is refused (race-safe)."""
     access = (
-        EmergencyAccess.objects.select_for_update()
+        # Only this row is locked: PostgreSQL cannot lock the nullable side of the outer join
+        # to the case (empty once the case is disposed of).
+        EmergencyAccess.objects.select_for_update(of=("self",))
         .filter(emergency_accesses_reviewable_by(actor), pk=access_id)
         .select_related("case", "user")
         .first()

@@ -2346,6 +2346,15 @@ class Scenario:
     build: Callable[[Demo, int], None]
 
 
+def adult_closed_long_ago(demo: Demo, n: int) -> None:
+    """An adult whose care ended nine years ago: past the adults' eight years, so the
+    records retention queue (X-04) has something for a reviewer to decide."""
+    team = adults_team(n)
+    case, _home, _actor = open_adult_case(demo, team, None, ago=(9 * 365 + 200, 9 * 365 + 400))
+    closed = demo.working_day(demo.ago(9 * 365 + 20, 9 * 365 + 120), case.opened_on)
+    close_imported(demo, case, team, closed, "NFA - Support ended - other reason")
+
+
 CHILD_SCENARIOS: tuple[Scenario, ...] = (
     Scenario("Front-door contact, unallocated (IRT)", 16, front_door_contact),
     Scenario("Single assessment in progress (A&I)", 24, assessment_in_progress),
@@ -2371,6 +2380,7 @@ ADULT_SCENARIOS: tuple[Scenario, ...] = (
     Scenario("Adult protection plan", 10, adult_safeguarding),
     Scenario("Never seen", 8, never_seen),
     Scenario("Ready to close", 8, adult_ready_to_close),
+    Scenario("Care ended nine years ago (retention review due)", 3, adult_closed_long_ago),
 )
 
 
@@ -2593,6 +2603,29 @@ TRY_WORKER = "adults-north-worker"
 TRY_MANAGER = "adults-north-manager"
 
 
+def retention_due(demo: Demo) -> None:
+    """List the records past their retention date (as the nightly sweep does), and put a
+    legal hold on one, so the queue shows a hold too."""
+    from casework.retention.services import legal_hold_place, retention_sweep
+
+    retention_sweep(demo.today)
+    head = _team_member("asm", Role.HEAD_OF_SERVICE)
+    held = (
+        Case.objects.filter(service_area=ServiceArea.ADULTS, status=CaseStatus.CLOSED)
+        .select_related("subject")
+        .order_by("closed_on")
+        .first()
+    )
+    if head is None or held is None:
+        return
+    legal_hold_place(
+        actor=head,
+        service_area=ServiceArea.ADULTS,
+        reason="A public inquiry has asked the council to keep these records.",
+        person_local_id=held.subject.local_id,
+    )
+
+
 def access_exceptions() -> None:
     """One restricted record (a child whose parent works for the council: only the A&I
     manager and the allocated worker see it) and one emergency access waiting for a manager's
@@ -2658,6 +2691,7 @@ def load_demo(staff_password: str) -> LoadSummary | None:
         closures_in_progress(demo)
         transfers_in_progress(demo)
         access_exceptions()
+        retention_due(demo)
         # Business Support's three-monthly audits of the cases open that long (R004-11).
         three_monthly_audits(today)
     return LoadSummary(

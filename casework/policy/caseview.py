@@ -160,6 +160,11 @@ CASE_VIEW: dict[str, Node] = {
         "designation": Leaf("string", "Their designation ('' if none)."),
         "agency": Leaf("string", "Their agency ('' if none)."),
     },
+    "section47": {
+        "ever": Leaf("bool", "The case has ever had a section 47 enquiry."),
+        "open": Leaf("bool", "A section 47 enquiry is open (no outcome yet)."),
+        "count": Leaf("int", "How many section 47 enquiries the case has had."),
+    },
     "plans": {
         **{kind: _plan_summary(kind.replace("_", " ") + " plan") for kind in PLAN_KINDS},
         "all": ListOf(
@@ -293,6 +298,7 @@ class CaseViewBuilder:
             CarerLink.objects.filter(Q(carer=subject) | Q(cared_for=subject), ended_on__isnull=True)
         )
         plans = list(case.plans.all())
+        s47_outcomes = list(case.section47_enquiries.values_list("outcome", flat=True))
         visits = list(case.visits.all())
         assessments = list(case.assessments.all())
         meetings = list(case.meetings.all())
@@ -378,6 +384,11 @@ class CaseViewBuilder:
                 "name": lead.name if lead else "",
                 "designation": lead.designation if lead else "",
                 "agency": lead.organisation if lead else "",
+            },
+            "section47": {
+                "ever": bool(s47_outcomes),
+                "open": any(not outcome for outcome in s47_outcomes),
+                "count": len(s47_outcomes),
             },
             "plans": self._plans(plans),
             "visits": [

@@ -25,6 +25,7 @@ from casework.access.policy import cases_visible_to
 from casework.accounts.models import User
 from casework.audit.models import AuditEvent
 from casework.cases.models import Case, CaseStatus, Plan, PlanKind, Visit
+from casework.core.codes import CLD_EVENT_OUTCOMES
 from casework.core.identifiers import nhs_number_problem, upn_problem
 from casework.organisation.management.commands.load_demo import (
     UNKNOWN_PASSWORD,
@@ -222,7 +223,12 @@ def test_children_are_looked_after_now_and_were_in_the_past(demo: str) -> None:
 def test_recently_closed_cases_say_why_they_closed(demo: str) -> None:
     closed = Case.objects.filter(status=CaseStatus.CLOSED)
     assert closed.exists()
-    assert set(closed.values_list("closure_reason", flat=True)) <= {"RC7", "RC8"}
+    children = closed.filter(service_area="children")
+    adults = closed.filter(service_area="adults")
+    assert set(children.values_list("closure_reason", flat=True)) <= {"RC7", "RC8"}
+    # Adults' care that ended years ago (for the retention queue) carries a CLD outcome.
+    assert adults.exists()
+    assert set(adults.values_list("closure_reason", flat=True)) <= set(CLD_EVENT_OUTCOMES)
     assert not Plan.objects.filter(case__in=closed, ended_on__isnull=True).exists()
     assert (
         AuditEvent.objects.filter(

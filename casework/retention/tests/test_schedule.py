@@ -69,6 +69,30 @@ def test_x04_child_protection_is_kept_35_years_after_closure(worker: User, team_
     assert record.due_on == D(2055, 3, 2)
 
 
+def test_x04_a_section_47_enquiry_without_a_plan_is_a_child_protection_record(
+    worker: User, team_ai: Team
+) -> None:
+    """X-04: section 47 enquiries are child protection records (domain facts 5), kept 35
+    years after closure even when no child protection plan followed."""
+    from casework.cases.services import section47_record
+    from casework.retention.tests.builders import close
+
+    child = person(worker, born=D(2010, 5, 4))
+    case = open_case(worker, team_ai, child, D(2019, 1, 7))
+    section47_record(
+        actor=worker,
+        case=case,
+        started_on=D(2019, 1, 8),
+        outcome="no_icpc",
+        concluded_on=D(2019, 1, 20),
+    )
+    close(worker, case, D(2020, 3, 2), "RC7")
+    record = _record(child.pk)
+    assert record.deciding is not None
+    assert record.deciding.class_id == "child-protection"
+    assert record.due_on == D(2055, 3, 2)
+
+
 def test_x04_child_protection_then_looked_after_keeps_the_looked_after_period(
     worker: User, team_ai: Team
 ) -> None:

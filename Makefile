@@ -16,7 +16,7 @@ CHROMIUM ?= /usr/bin/chromium
 PIP_AUDIT_FLAGS ?=
 
 .PHONY: help uv deps dev-deps migrate demo static run test lint types security assets-check \
-        test-sqlite test-postgres browser bench screenshots clean cin-validator cin-validator-env
+        test-sqlite test-postgres browser bench bench-small screenshots clean cin-validator cin-validator-env
 
 help:
 	@echo "make run    install, migrate, load the demo and serve on http://127.0.0.1:$(PORT)"
@@ -137,8 +137,15 @@ test: lint types security assets-check test-sqlite test-postgres
 screenshots: dev-deps browser
 	@$(UV) run --locked python scripts/screenshots.py
 
-bench:
-	@echo "Benchmarks arrive with the council-scale issue; nothing to run yet." >&2; exit 1
+# Council-scale benchmarks (docs/performance.md): generate or reuse the data at SCALE (1.0 =
+# 1M cases; small = 0.002, a CI smoke run), serve with gunicorn, measure pages against floors.
+# Needs PostgreSQL on 127.0.0.1:5432 with the casework_ci role. A full run rewrites the doc.
+SCALE ?= 1.0
+bench: dev-deps
+	@$(UV) run --locked python -m bench.run --scale $(SCALE) $(if $(filter small,$(SCALE)),,--docs)
+
+bench-small:
+	@$(MAKE) --no-print-directory bench SCALE=small
 
 clean:
 	rm -rf var/static .pytest_cache .mypy_cache .ruff_cache

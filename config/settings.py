@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "casework.oversight",
     "casework.retention",
     "casework.privacy",
+    "casework.legacy",
 ]
 
 MIDDLEWARE = [
@@ -142,6 +143,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["ATOMIC_REQUESTS"] = False
+    # PostgreSQL's JIT compiles the plan of a query it expects to be expensive; the need-to-know
+    # subqueries of person search fool its estimate, and compiling took seconds per search while
+    # running took a fraction of one (issue 10, docs/performance.md). Short OLTP queries gain
+    # nothing from JIT, so it is off for Casework's connections unless DATABASE_URL says otherwise.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

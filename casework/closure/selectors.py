@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -331,6 +331,10 @@ class StepRow:
     record: StepRecord | None = None
 
 
+def _signatures_in_order() -> QuerySet[Signature]:
+    return Signature.objects.select_related("signer").order_by("signed_at", "id")
+
+
 @dataclass
 class ClosureView:
     """A case, its closure (the active one, else the latest) and its procedure, evaluated
@@ -522,7 +526,9 @@ class ClosureView:
         if self.closure is None:
             return []
         return list(
-            SignedDocument.objects.filter(closure=self.closure).order_by("form_id", "-version")
+            SignedDocument.objects.filter(closure=self.closure)
+            .prefetch_related(Prefetch("signatures", queryset=_signatures_in_order()))
+            .order_by("form_id", "-version")
         )
 
     def document(self, form_id: str | None = None) -> SignedDocument | None:
@@ -541,7 +547,11 @@ class ClosureView:
     def signatures(self, document: SignedDocument | None) -> list[Signature]:
         if document is None:
             return []
-        return list(document.signatures.select_related("signer").order_by("signed_at", "id"))
+        # Prefetched by `documents()`: one query for every version's signatures, not one each.
+        prefetched = getattr(document, "_prefetched_objects_cache", {}).get("signatures")
+        if prefetched is not None:
+            return list(prefetched)
+        return list(_signatures_in_order().filter(document=document))
 
     def sign_role(self, document: SignedDocument | None) -> str | None:
         """The role the user would sign as: the first signature asked for that they hold and

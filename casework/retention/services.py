@@ -344,13 +344,19 @@ def retention_archive(
     return review
 
 
-def hold_description(hold: LegalHold) -> str:
-    """What the hold covers, in words."""
+def hold_description(hold: LegalHold, class_labels: dict[str, dict[str, str]] | None = None) -> str:
+    """What the hold covers, in words. A page listing many holds passes `class_labels`
+    (service area: {class id: label}), read once, so its queries do not grow with the holds."""
     area = _area_label(hold.service_area)
     if hold.person is not None:
         return f"{hold.person.full_name} ({hold.person.local_id})"
     if hold.record_class:
-        label = dict(known_classes(hold.service_area)).get(hold.record_class, hold.record_class)
+        labels = (
+            class_labels[hold.service_area]
+            if class_labels is not None and hold.service_area in class_labels
+            else dict(known_classes(hold.service_area))
+        )
+        label = labels.get(hold.record_class, hold.record_class)
         return f"every {label[0].lower()}{label[1:]} in {area}"
     return f"every record in {area}"
 

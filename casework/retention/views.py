@@ -176,12 +176,15 @@ def holds(request: HttpRequest) -> HttpResponse:
     visible = holds_visible_to(user).select_related("person", "placed_by", "lifted_by")
     in_force = list(visible.filter(lifted_at__isnull=True).order_by("-placed_at", "-id")[:200])
     lifted = list(visible.filter(lifted_at__isnull=False).order_by("-lifted_at", "-id")[:20])
+    # The class labels once per service area, not once per hold.
+    areas = {h.service_area for h in [*in_force, *lifted] if h.record_class}
+    labels = {area: dict(known_classes(area)) for area in areas}
     return render(
         request,
         "retention/holds.html",
         {
-            "in_force": [(h, hold_description(h)) for h in in_force],
-            "lifted": [(h, hold_description(h)) for h in lifted],
+            "in_force": [(h, hold_description(h, labels)) for h in in_force],
+            "lifted": [(h, hold_description(h, labels)) for h in lifted],
         },
     )
 

@@ -15,6 +15,7 @@ from casework.accounts.models import User
 from casework.audit.models import AccessEvent
 from casework.cases.models import Case
 from casework.core.errors import NotPermitted
+from casework.organisation.models import MANAGER_ROLES, Membership
 
 ACCESS_LOG_PAGE = 50
 
@@ -82,6 +83,5 @@ def emergency_reviews_for(user: User) -> QuerySet[EmergencyAccess]:
 
 
 def may_review_emergency_access(user: User) -> bool:
-    from casework.organisation.models import MANAGER_ROLES, Membership
-
+    """Managers review emergency access (the same test decides the menu's link)."""
     return Membership.objects.current().filter(user=user, role__in=MANAGER_ROLES).exists()

@@ -28,7 +28,7 @@ from casework.access.selectors import (
 )
 from casework.accounts.models import User
 from casework.closure.forms import show_problems
-from casework.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from casework.core.errors import Conflict, InvalidInput, NotFound
 from casework.frontend.pages import case_page, id_from, refused
 from casework.frontend.pages import signed_in_user as _user
 
@@ -172,8 +172,6 @@ def case_restriction(request: HttpRequest, case_id: int) -> HttpResponse:
         except Conflict as conflict:
             messages.error(request, str(conflict))
             return redirect("case-restriction", case_id=case.pk)
-        except NotPermitted:
-            raise
     return render(
         request,
         "access/restriction.html",

@@ -109,7 +109,8 @@ $(CIN_VALIDATOR_STAMP):
 	@echo "Building the CIN census validator's own environment in $(CIN_VALIDATOR_ENV)..."
 	@rm -rf $(CIN_VALIDATOR_ENV)
 	@$(UV) venv --quiet --python 3.11 $(CIN_VALIDATOR_ENV)
-	@VIRTUAL_ENV=$(CIN_VALIDATOR_ENV) $(UV) pip install --quiet $(CIN_VALIDATOR_PINS)
+	@# --python, not VIRTUAL_ENV: run as `python3 -m uv`, uv installs into that python3 instead.
+	@$(UV) pip install --quiet --python $(CIN_VALIDATOR_ENV)/bin/python $(CIN_VALIDATOR_PINS)
 	@touch $@
 
 cin-validator-env: uv $(CIN_VALIDATOR_STAMP)

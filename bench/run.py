@@ -164,9 +164,20 @@ def prepare(name: str, closures_needed: int) -> Fixtures:
 
     worker, manager = workers[0], managers[0]
     case_id = team_cases[worker][0]
+    deep = list(
+        Case.objects.filter(
+            responsible_team_id=users[worker].memberships.get().team_id, status="open"
+        )
+        .order_by("-opened_on", "-id")
+        .values_list("opened_on", "id")[:501]
+    )[-1]  # 20 pages of 25 in, or the last case at a small scale
+    deep_team_page = f"/?after={deep[0].isoformat()}.{deep[1]}"
     pages = [
         Page("floor: minimal Django view", f"/bench/floor/{case_id}/", worker),
-        Page("team case list /team/", "/team/", manager),
+        # The team's open cases (on the home page), 20 pages in by keyset: the list a
+        # worker pages through, which must not slow down the deeper it goes.
+        Page("team case list /?after=<cursor>", deep_team_page, worker),
+        Page("team work dashboard /team/", "/team/", manager),
         Page("my cases /", "/", worker),
         Page("case page /cases/<id>/", f"/cases/{case_id}/", worker),
         Page("person search", "/people/search/?" + _q(searches[1]), worker),
@@ -317,6 +328,16 @@ def serve(name: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     raise SystemExit(f"gunicorn did not start: see {log.name}")
 
 
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """Stop gunicorn even if its workers are still busy with slow requests."""
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=30)
+
+
 def measure_http(fx: Fixtures, port: int, seconds: float, threads: int) -> list[loadgen.Result]:
     def signed_in(usernames: list[str]) -> list[loadgen.Client]:
         clients = []
@@ -376,7 +397,14 @@ def measure_http(fx: Fixtures, port: int, seconds: float, threads: int) -> list[
     results = []
     plan: list[tuple[str, list[loadgen.Client], loadgen.Maker, float | None, int | None]] = [
         ("floor: minimal Django view", worker_clients, floor, None, None),
-        ("team case list /team/", manager_clients, fixed("/team/"), 50.0, None),
+        (
+            "team case list /?after=<cursor>",
+            worker_clients,
+            fixed(fx.pages[1].path),
+            50.0,
+            None,
+        ),
+        ("team work dashboard /team/", manager_clients[:2], fixed("/team/"), None, None),
         ("my cases /", worker_clients, fixed("/"), None, None),
         ("case page /cases/<id>/", worker_clients, case_page, None, None),
         ("person search", worker_clients, search, None, None),
@@ -510,13 +538,76 @@ def sqlite_writers(seconds: float) -> dict[str, Any]:
     return dict(json.loads(out.read_text()))
 
 
-def legacy_import() -> dict[str, Any]:
-    command = ROOT / "casework" / "legacy" / "management" / "commands" / "import_legacy.py"
-    if not command.exists():
-        return {"status": "not measured yet: manage.py import_legacy does not exist yet"}
+IMPORT_SCALE = "0.0005"  # a tiny authority (the bench org, 500 cases) to import into
+
+
+def legacy_import(cases: int) -> dict[str, Any]:
+    """`manage.py import_legacy` of a generated set of `cases` cases (with their people,
+    relationships, referrals, plans, visits and notes) into a fresh, tiny bench authority,
+    through the command a council would run; then the same files again, which must change
+    nothing (the same counts and checksum)."""
+    generate_tiny = [sys.executable, "-m", "bench.generate", "--scale", IMPORT_SCALE, "--fresh"]
+    subprocess.run(generate_tiny, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+    name = db_name(parse_scale(IMPORT_SCALE))
+    env = production_env(name)
+    files = VAR / "legacy-import"
+    subprocess.run(  # noqa: S603 - our own generator
+        [
+            sys.executable,
+            "-m",
+            "casework.legacy.tests.generate",
+            str(files),
+            "--cases",
+            str(cases),
+            "--team",
+            "ai:children:bench-ai-worker,bench-ai-worker2",
+            "--team",
+            "adults-north:adults:bench-adults-north-worker,bench-adults-north-worker2",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    runs = []
+    for attempt in ("first", "again"):
+        report = VAR / f"legacy-import-report-{attempt}"
+        started = time.monotonic()
+        done = subprocess.run(  # noqa: S603 - our own manage.py
+            [
+                sys.executable,
+                "manage.py",
+                "import_legacy",
+                str(files),
+                "--source",
+                "bench",
+                "--quiet",
+                "--report-dir",
+                str(report),
+            ],
+            cwd=ROOT,
+            env=env,
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+        wall = time.monotonic() - started
+        if done.returncode != 0:
+            return {"status": f"import_legacy failed ({attempt}): {done.stderr[-500:]}"}
+        runs.append({"wall": wall, **json.loads((report / "reconciliation.json").read_text())})
+    first, again = runs
+    same = first["checksum"] == again["checksum"] and again["rows_written"] == 0
     return {
-        "status": "not measured yet: import_legacy exists, but its CSV format is not yet "
-        "generated by bench/ (next step)"
+        "status": "measured",
+        "cases": first["cases_written"],
+        "rows": first["rows_written"],
+        "cases_per_second": first["cases_per_second"],
+        "command_cases_per_second": first["cases_written"] / first["wall"],
+        "seconds": first["seconds"].get("total", 0.0),
+        "wall": first["wall"],
+        "again_rows_written": again["rows_written"],
+        "again_same_checksum": same,
+        "checksum": first["checksum"],
     }
 
 
@@ -580,8 +671,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results = measure_http(fx, args.port, seconds, args.threads)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
 
     say("pgbench -S floor...")
     pg = pgbench(seconds, args.threads)
@@ -594,13 +684,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     say("SQLite writers...")
     sqlite = sqlite_writers(sqlite_seconds)
-    legacy = legacy_import()
-    say(f"Bulk import: {legacy['status']}")
+    import_cases = 2_000 if small else 20_000
+    say(f"Bulk import of {import_cases:,} cases (manage.py import_legacy)...")
+    legacy = legacy_import(import_cases)
+    if legacy["status"] == "measured":
+        say(
+            f"  {legacy['cases']:,} cases ({legacy['rows']:,} rows) at "
+            f"{legacy['cases_per_second']:,.0f} cases/s; again: "
+            f"{legacy['again_rows_written']} rows written, same checksum: "
+            f"{legacy['again_same_checksum']}"
+        )
+    else:
+        say(f"  {legacy['status']}")
 
-    from bench.report import render
+    from bench.report import kept_analysis, render
 
     info = machine(name)
+    doc = ROOT / "docs" / "performance.md"
+    target = doc if args.docs else VAR / f"report-{name}.md"
     report = render(
+        analysis=kept_analysis(doc.read_text()) if doc.exists() else "",
         scale=scale,
         name=name,
         info=info,
@@ -617,7 +720,6 @@ def main(argv: list[str] | None = None) -> int:
         if (VAR / f"{name}.json").exists()
         else {},
     )
-    target = ROOT / "docs" / "performance.md" if args.docs else VAR / f"report-{name}.md"
     target.write_text(report)
     say(report.split("## How to reproduce")[0])
     say(f"Report written to {target} in {time.monotonic() - started:.0f}s in all")
@@ -626,6 +728,10 @@ def main(argv: list[str] | None = None) -> int:
     failures = [r.name for r in results if not r.latencies]
     if cin["exit"] != 0:
         failures.append("cin_census failed")
+    if legacy["status"] != "measured":
+        failures.append("bulk import failed")
+    elif not legacy["again_same_checksum"]:
+        failures.append("importing the same files again changed something")
     if failures:
         say("FAILED: " + "; ".join(failures))
         return 1

@@ -121,7 +121,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 # SQLite is the zero-setup default. It waits for a concurrent writer instead of failing:
 # WAL lets readers carry on during a write, IMMEDIATE takes the write lock at BEGIN (so two
 # transactions never deadlock upgrading a read lock), and the busy timeout makes the second
-# writer wait up to five seconds.
+# writer wait up to five seconds (writers also queue in turn first: casework/core/sqlite).
 SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
     "timeout": 5,
@@ -134,7 +134,15 @@ SQLITE_OPTIONS = {
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'casework.sqlite3'}"),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# Settings that extend these (tests, bench) ask "is this SQLite?" of this flag, not of the
+# engine's name, which Casework replaces below.
+USING_SQLITE = DATABASES["default"]["ENGINE"] in (
+    "django.db.backends.sqlite3",
+    "casework.core.sqlite",
+)
+if USING_SQLITE:
+    # Django's backend, with writers taking turns fairly (see casework/core/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "casework.core.sqlite"
     DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
     test_sqlite_file = env.str("TEST_SQLITE_FILE", default="")
     if test_sqlite_file:

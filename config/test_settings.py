@@ -31,7 +31,7 @@ WHITENOISE_USE_FINDERS = True
 
 # SQLite tests use a file, not memory, so that concurrent tests (threads racing to authorise
 # a closure) meet the real WAL, IMMEDIATE-transaction and busy-timeout behaviour.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+if USING_SQLITE:  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.environ.get(
             "TEST_SQLITE_FILE",

@@ -7,7 +7,10 @@ exist (404), so its existence does not leak.
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import CharField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from casework.access.models import EmergencyAccess, Restriction
@@ -45,46 +48,90 @@ def restricted_from(user: User, person_field: str = "pk") -> Q:
     )
 
 
+@dataclass(frozen=True)
+class NeedToKnow:
+    """What `user`'s need to know rests on, read in one query: their teams, the service
+    areas they see whole, the cases offered or asked of their teams or opened in an
+    emergency today, and the people restricted from them. Plain values rather than
+    correlated subqueries, so that the database can answer "which cases" from its indexes
+    (a bitmap of team, area, id and worker) instead of testing a million cases one by one."""
+
+    team_ids: frozenset[int]
+    area_wide: frozenset[str]
+    case_ids: frozenset[int]
+    hidden_people: frozenset[int]
+
+
+_KIND_TEAM, _KIND_AREA, _KIND_CASE, _KIND_HIDDEN = 1, 2, 3, 4
+
+
+def need_to_know(user: User) -> NeedToKnow:
+    memberships = _current_memberships(user)
+    my_team_ids = memberships.values("team_id")
+
+    def tagged(queryset: QuerySet[Any], kind: int, number: str, text: str = "") -> QuerySet[Any]:
+        return queryset.order_by().values_list(
+            Value(kind, output_field=IntegerField()),
+            number,
+            F(text) if text else Value("", output_field=CharField()),
+        )
+
+    rows = tagged(memberships, _KIND_TEAM, "team_id").union(
+        tagged(
+            memberships.filter(role__in=SERVICE_AREA_WIDE_ROLES),
+            _KIND_AREA,
+            "team_id",
+            "team__service_area",
+        ),
+        # A team asked to take a case (a transfer, a step-down, an escalation) needs to
+        # read it before deciding (procedure 004).
+        tagged(
+            Transfer.objects.filter(state__in=ACTIVE_TRANSFER_STATES, to_team_id__in=my_team_ids),
+            _KIND_CASE,
+            "case_id",
+        ),
+        tagged(
+            PathwayRequest.objects.filter(state=PathwayState.REQUESTED, to_team_id__in=my_team_ids),
+            _KIND_CASE,
+            "case_id",
+        ),
+        tagged(
+            EmergencyAccess.objects.active(timezone.now()).filter(user=user, case_id__isnull=False),
+            _KIND_CASE,
+            "case_id",
+        ),
+        tagged(Restriction.objects.in_force().exclude(names__user=user), _KIND_HIDDEN, "person_id"),
+        all=True,
+    )
+    found: dict[int, set[Any]] = {kind: set() for kind in (1, 2, 3, 4)}
+    for kind, number, text in rows:
+        found[kind].add(text if kind == _KIND_AREA else number)
+    return NeedToKnow(
+        frozenset(found[_KIND_TEAM]),
+        frozenset(found[_KIND_AREA]),
+        frozenset(found[_KIND_CASE]),
+        frozenset(found[_KIND_HIDDEN]),
+    )
+
+
 def cases_visible_to(user: User) -> QuerySet[Case]:
     """Every case `user` has a need to know about: their teams' cases, their own allocations,
-    for service-area-wide roles every case in that service area, and a case they opened in
-    an emergency today; never a restricted case they are not named on."""
+    for service-area-wide roles every case in that service area, a case offered or asked
+    of their team, and a case they opened in an emergency today; never a restricted case
+    they are not named on."""
     if not user.is_authenticated or not user.is_active:
         return Case.objects.none()
-    memberships = _current_memberships(user)
-    in_my_team = Exists(memberships.filter(team=OuterRef("responsible_team")))
-    area_wide = Exists(
-        memberships.filter(
-            role__in=SERVICE_AREA_WIDE_ROLES, team__service_area=OuterRef("service_area")
-        )
-    )
-    # A team asked to take a case (a transfer, a step-down, an escalation) needs to read it
-    # before deciding (procedure 004).
-    offered_to_my_team = Exists(
-        Transfer.objects.filter(
-            case=OuterRef("pk"),
-            state__in=ACTIVE_TRANSFER_STATES,
-            to_team_id__in=memberships.values("team_id"),
-        )
-    )
-    asked_of_my_team = Exists(
-        PathwayRequest.objects.filter(
-            case=OuterRef("pk"),
-            state=PathwayState.REQUESTED,
-            to_team_id__in=memberships.values("team_id"),
-        )
-    )
-    in_emergency = Exists(
-        EmergencyAccess.objects.active(timezone.now()).filter(user=user, case=OuterRef("pk"))
-    )
-    return Case.objects.filter(
-        in_my_team
-        | area_wide
-        | offered_to_my_team
-        | asked_of_my_team
-        | in_emergency
+    known = need_to_know(user)
+    # An empty list drops its own branch of the OR (Django never sends `IN ()`).
+    visible = Case.objects.filter(
+        Q(responsible_team_id__in=sorted(known.team_ids))
+        | Q(service_area__in=sorted(known.area_wide))
+        | Q(pk__in=sorted(known.case_ids))
         | Q(allocated_worker=user)
-    ).exclude(restricted_from(user, "subject"))
+    )
+    if known.hidden_people:
+        visible = visible.exclude(subject_id__in=sorted(known.hidden_people))
+    return visible
 
 
 def case_for(user: User, case_id: int) -> Case:

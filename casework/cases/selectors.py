@@ -171,7 +171,10 @@ def team_open_cases(
     (opened_on, id) as `after` to get the next page. Returns rows and the next key."""
     from casework.organisation.models import Membership
 
-    team_ids = Membership.objects.current().filter(user=user).values("team_id")
+    # The user's teams as plain values, so the database reads the list off its index.
+    team_ids = list(
+        Membership.objects.current().filter(user=user).values_list("team_id", flat=True)
+    )
     rows = (
         cases_visible_to(user)
         .filter(status=CaseStatus.OPEN, responsible_team_id__in=team_ids)

@@ -69,6 +69,7 @@ from casework.people import services as people
 from casework.people.models import Address, ContactRole, Disability, Person, RelationshipKind
 from casework.policy.models import PackPurpose
 from casework.policy.services import pack_bind
+from casework.returns.cin import census_year_end_before
 from casework.tasks.sweeps import three_monthly_audits
 from casework.transfers.pathways import pathway_request
 from casework.transfers.services import (
@@ -2067,9 +2068,15 @@ def recently_closed(demo: Demo, n: int) -> None:
 
 
 def re_referred(demo: Demo, n: int) -> None:
-    """An earlier case closed months ago, and a new referral open now for the same child."""
+    """An earlier case closed months ago, and a new referral open now for the same child.
+    Half of the earlier cases closed in the last finished census year (whatever today's
+    date), so the CIN census always has closures to report."""
     worker = demo.next_worker("ai")
-    closed = demo.working_day(demo.ago(100, 250))
+    if n % 2 == 0:
+        latest = min(census_year_end_before(demo.today), demo.today - dt.timedelta(days=45))
+        closed = demo.working_day(latest - dt.timedelta(days=demo.rng.randint(0, 150)))
+    else:
+        closed = demo.working_day(demo.ago(100, 250))
     home = child_household(demo, worker, closed - dt.timedelta(days=200), (0, 14))
     closed_episode(demo, home, worker, closed)
     opened = demo.working_day(demo.ago(3, 40), closed + ONE_DAY)

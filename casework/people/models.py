@@ -68,6 +68,11 @@ class Person(models.Model):
         indexes = [
             models.Index(fields=["family_name", "given_name"]),
             models.Index(fields=["date_of_birth"]),
+            # Search by identifier (people_search): exact matches on two million people.
+            models.Index(fields=["nhs_number"], name="person_nhs_number"),
+            models.Index(fields=["upn"], name="person_upn"),
+            # A date of birth searched matches an unborn child's expected date too.
+            models.Index(fields=["expected_date_of_birth"], name="person_expected_birth"),
         ]
 
     def __str__(self) -> str:
@@ -288,7 +293,9 @@ class PersonNameKey(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["person", "key"], name="one_name_key_per_person")
         ]
-        indexes = [models.Index(fields=["key"])]
+        # Key first, then person: search counts each person's matching keys from the index
+        # alone, without visiting the table (tens of thousands of rows for a common name).
+        indexes = [models.Index(fields=["key", "person"], name="person_name_key_lookup")]
 
     def __str__(self) -> str:
         return f"{self.key} for person {self.person_id}"

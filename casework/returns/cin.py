@@ -1100,9 +1100,13 @@ def cin_census_xml(
     census_year_end: dt.date,
     *,
     progress: Callable[[int, int], None] | None = None,
+    keep: Callable[[CensusChild], bool] | None = None,
 ) -> Iterator[bytes]:
     """The census return as UTF-8 XML, yielded a child at a time; `progress(done, total)`
-    is called after each chunk of children read. Check `cin_census_problems` first."""
+    is called after each chunk of children read. Check `cin_census_problems` first, or pass
+    `keep`, which sees every child (its problems included) and says whether to write it:
+    checking and writing in one pass read the record once (issue 10: 30,000 children in
+    30 s)."""
     period = CensusPeriod.ending(census_year_end)
     out = _XmlWriter()
     out.start_document()
@@ -1111,6 +1115,8 @@ def cin_census_xml(
     out.open("Children")
     yield out.take()
     for child in census_children(authority, census_year_end, progress=progress):
+        if keep is not None and not keep(child):
+            continue
         _write_child(out, child)
         yield out.take()
     out.close("Children")

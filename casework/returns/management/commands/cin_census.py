@@ -1,8 +1,8 @@
 """`manage.py cin_census --year-end 2026-03-31 --output cin.xml`: the Children in Need census.
 
-Checks the record first and prints every problem (child, field, rule, what to do). Errors
-stop it before anything is written (exit status 1); queries are printed and the file is
-still written. The XML is streamed into a temporary file beside the output, checked against
+Checks each child as it writes it and prints every problem (child, field, rule, what to do).
+Any error discards the file (exit status 1), so nothing is left behind; queries are printed
+and the file is kept. The XML is streamed into a temporary file beside the output, checked against
 the DfE schema, and only then moved into place, so a half-written file is never left.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,8 @@ from django.utils import timezone
 
 from casework.organisation.models import Authority
 from casework.returns.cin import (
+    CensusChild,
     CensusProblem,
-    census_children,
     census_year_end_before,
     cin_census_xml,
 )
@@ -78,21 +79,35 @@ class Command(BaseCommand):
         if (year_end.month, year_end.day) != (3, 31):
             raise CommandError("--year-end must be a 31 March, e.g. 2026-03-31.")
         output: Path = options["output"]
-        checking = ProgressBar("Checking", self.stderr)
-        problems = self._problems(authority, year_end, checking)
-        checking.finish()
+        # One pass: each child is checked as it is written, so the record is read once.
+        # A child with an error is not written, and any error discards the whole file.
+        progress = ProgressBar("Checking and writing", self.stderr)
+        found: list[CensusProblem] = []
+        children = 0
+
+        def keep(child: CensusChild) -> bool:
+            nonlocal children
+            children += 1
+            found.extend(child.problems)
+            return not any(p.is_error for p in child.problems)
+
+        temporary = self._write(authority, year_end, output, progress, keep)
+        progress.finish()
+        problems = sorted(found, key=lambda p: (not p.is_error, p.child_name, p.child_id, p.rule))
         errors = [p for p in problems if p.is_error]
         for problem in problems:
             self.stdout.write(describe(problem))
+        if not children:
+            temporary.unlink(missing_ok=True)
+            raise CommandError(
+                f"No child had a referral open in the year ending {year_end}: nothing to send."
+            )
         if errors:
+            temporary.unlink(missing_ok=True)
             raise CommandError(
                 f"{len(errors)} error(s) stop the census for the year ending {year_end}: "
                 f"fix them in the record and run this again. Nothing was written."
             )
-
-        writing = ProgressBar("Writing", self.stderr)
-        temporary = self._write(authority, year_end, output, writing)
-        writing.finish()
         invalid = schema_errors(temporary)
         if invalid:
             temporary.unlink(missing_ok=True)
@@ -120,30 +135,20 @@ class Command(BaseCommand):
             raise CommandError("No authority found: load the demo or give --authority LA_CODE.")
         raise CommandError("There is more than one authority: give --authority LA_CODE.")
 
-    def _problems(
-        self, authority: Authority, year_end: dt.date, progress: ProgressBar
-    ) -> list[CensusProblem]:
-        # The same pass as `cin_census_problems`, read here so that it can show progress.
-        found: list[CensusProblem] = []
-        children = 0
-        for child in census_children(authority, year_end, progress=progress):
-            children += 1
-            found.extend(child.problems)
-        if not children:
-            raise CommandError(
-                f"No child had a referral open in the year ending {year_end}: nothing to send."
-            )
-        return sorted(found, key=lambda p: (not p.is_error, p.child_name, p.child_id, p.rule))
-
     def _write(
-        self, authority: Authority, year_end: dt.date, output: Path, progress: ProgressBar
+        self,
+        authority: Authority,
+        year_end: dt.date,
+        output: Path,
+        progress: ProgressBar,
+        keep: Callable[[CensusChild], bool],
     ) -> Path:
         output.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
         temporary = Path(name)
         try:
             with os.fdopen(handle, "wb") as file:
-                for chunk in cin_census_xml(authority, year_end, progress=progress):
+                for chunk in cin_census_xml(authority, year_end, progress=progress, keep=keep):
                     file.write(chunk)
         except BaseException:
             temporary.unlink(missing_ok=True)

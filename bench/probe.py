@@ -2,16 +2,23 @@
 plan of the slowest. For finding why a page is slow before and after a change.
 
     uv run python -m bench.probe --scale 1.0 --user bench-ai-worker /people/search/?q=smith
+
+`--profile N` also prints the N functions that took the most time (cProfile, cumulative), for
+seeing where a page's time goes outside the database.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import os
+import pstats
+import statistics
 import time
 
-from bench import generate
 from bench.common import db_name, parse_scale, say
+from bench.run import production_env
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,10 +27,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", default="1.0")
     parser.add_argument("--user", default="bench-ai-worker")
     parser.add_argument("--explain", type=int, default=2, help="plans of the N slowest")
-    parser.add_argument("--repeat", type=int, default=2, help="the last run is reported")
+    parser.add_argument("--repeat", type=int, default=10, help="runs timed (median)")
+    parser.add_argument("--profile", type=int, default=0, help="the N costliest functions")
     args = parser.parse_args(argv)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    generate.setup_django(db_name(parse_scale(args.scale)))
+    # As the benchmark's server runs it (DEBUG off: templates without debug information).
+    os.environ.update(production_env(db_name(parse_scale(args.scale))))
+    os.environ["ALLOWED_HOSTS"] += ",testserver"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)  # as bench.run's server has
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -32,14 +47,31 @@ def main(argv: list[str] | None = None) -> int:
 
     client = Client()
     client.force_login(User.objects.get(username=args.user))
+    profiler = cProfile.Profile()
+    times, cpu = [], []
     for _ in range(args.repeat):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.monotonic()
-            response = client.get(args.path)
-            elapsed = (time.monotonic() - started) * 1000
+        started, started_cpu = time.monotonic(), time.process_time()
+        response = client.get(args.path)
+        times.append((time.monotonic() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+    with CaptureQueriesContext(connection) as captured:
+        client.get(args.path)
+    # The first run warms the caches. CPU time is this process's alone (Python: the ORM,
+    # templates), steadier than elapsed time on a shared machine.
+    elapsed = statistics.median(times[1:] or times)
+    python_ms = statistics.median(cpu[1:] or cpu)
+    if args.profile:
+        # Profiled apart from the timed run: the profiler slows Python down several times.
+        profiler.enable()
+        client.get(args.path)
+        profiler.disable()
     queries = captured.captured_queries
     sql_ms = sum(float(q["time"]) for q in queries) * 1000
-    say(f"{response.status_code} in {elapsed:.0f} ms; {len(queries)} queries, {sql_ms:.0f} ms SQL")
+    say(
+        f"{response.status_code} in {elapsed:.1f} ms, {python_ms:.1f} ms of it Python CPU (median "
+        f"of {len(times)}, no query capture); "
+        f"{len(queries)} queries, {sql_ms:.0f} ms SQL"
+    )
     for n, q in enumerate(queries):
         say(f"  {n:3} {float(q['time']) * 1000:8.1f} ms  {q['sql'][:160]}")
     slowest = sorted(queries, key=lambda q: -float(q["time"]))[: args.explain]
@@ -51,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + q["sql"].replace("%", "%%"))
             for (line,) in cursor.fetchall():
                 say("    " + line)
+    if args.profile:
+        for order in ("cumulative", "tottime"):
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(args.profile)
+            say(out.getvalue())
     return 0
 
 

@@ -171,12 +171,12 @@ def prepare(name: str, closures_needed: int) -> Fixtures:
         .order_by("-opened_on", "-id")
         .values_list("opened_on", "id")[:501]
     )[-1]  # 20 pages of 25 in, or the last case at a small scale
-    deep_team_page = f"/?after={deep[0].isoformat()}.{deep[1]}"
+    deep_team_page = f"/team/cases/?after={deep[0].isoformat()}.{deep[1]}"
     pages = [
         Page("floor: minimal Django view", f"/bench/floor/{case_id}/", worker),
-        # The team's open cases (on the home page), 20 pages in by keyset: the list a
+        # The team case list, 20 pages in by keyset: the list a
         # worker pages through, which must not slow down the deeper it goes.
-        Page("team case list /?after=<cursor>", deep_team_page, worker),
+        Page("team case list /team/cases/?after=<cursor>", deep_team_page, worker),
         Page("team work dashboard /team/", "/team/", manager),
         Page("my cases /", "/", worker),
         Page("case page /cases/<id>/", f"/cases/{case_id}/", worker),
@@ -398,7 +398,7 @@ def measure_http(fx: Fixtures, port: int, seconds: float, threads: int) -> list[
     plan: list[tuple[str, list[loadgen.Client], loadgen.Maker, float | None, int | None]] = [
         ("floor: minimal Django view", worker_clients, floor, None, None),
         (
-            "team case list /?after=<cursor>",
+            "team case list /team/cases/?after=<cursor>",
             worker_clients,
             fixed(fx.pages[1].path),
             50.0,

@@ -78,6 +78,8 @@ MIDDLEWARE = [
     # answers by itself (the sign-in redirect, a replayed API answer, the lockout page), so it
     # runs just inside WhiteNoise (static files need none), not last.
     "casework.frontend.security.ContentSecurityPolicyMiddleware",
+    # Around everything that asks who may see what (the views, the API, the access log).
+    "casework.access.middleware.NeedToKnowPerRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

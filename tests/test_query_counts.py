@@ -62,6 +62,7 @@ ROW_BYTES = 16
 GUARDED_PAGES = {
     "my-cases": "test_caseload_lists",
     "team-work": "test_caseload_lists",
+    "team-cases": "test_caseload_lists",
     "notifications": "test_caseload_lists",
     "person-search": "test_person_search",
     "case-detail": "test_case_page_and_the_case_lists",
@@ -456,7 +457,8 @@ def test_case_page_and_the_case_lists(staff: Staff, build: Build, bound: None, m
 
 def test_caseload_lists(staff: Staff, build: Build, bound: None) -> None:
     """Principle 7, J3, X-03: My cases (a worker's and a manager's, with tasks, notifications
-    and overdue work by worker), the managers' team page, the notifications page, and the
+    and overdue work by worker), the managers' team page, the team's open cases (all, and
+    unallocated), the notifications page, and the
     API's cases, tasks, notifications, overdue report and streamed CSV export run the same
     queries with 3N cases, tasks and notifications as with N.
 
@@ -472,6 +474,8 @@ def test_caseload_lists(staff: Staff, build: Build, bound: None) -> None:
         page("my-cases", senior, label="my cases (service manager)", lists=False),
         page("team-work", manager, label="J3 team work", lists=False),
         page("team-work", senior, label="J3 team work (service manager)", lists=False),
+        page("team-cases", worker, label="team cases (worker)"),
+        page("team-cases", manager, query="unallocated=1", label="unallocated cases (manager)"),
         page("notifications", worker, label="notifications (worker)"),
         page("notifications", manager, label="notifications (manager)"),
         operation("/api/v1/cases", worker_api, label="API cases (worker)"),

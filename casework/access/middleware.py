@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from casework.access.log import record_access
 from casework.access.models import EmergencyAccess
+from casework.access.policy import need_to_know_remembered
 from casework.audit.models import AccessAction, AccessChannel
 from casework.cases.models import Case
 
@@ -109,3 +110,15 @@ class AccessLogMiddleware:
             path=request.path,
             emergency_access_id=emergency_id,
         )
+
+
+class NeedToKnowPerRequestMiddleware:
+    """Each user's need to know is read once a request, not once a question (a case page
+    asks three or four times), until the request writes: `need_to_know_remembered`."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with need_to_know_remembered():
+            return self.get_response(request)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from casework.access.policy import case_for, cases_visible_to
+from casework.access.policy import case_for, cases_visible_to, need_to_know
 from casework.accounts.models import User
 from casework.audit.models import AuditCategory, AuditEvent
 from casework.cases.models import Allocation, Case, CaseStatus, Document, Plan, Visit
@@ -88,9 +88,10 @@ def case_page(
 ) -> CasePage:
     """The case page's data. `category` filters the chronology (an unknown one is ignored);
     `whole_chronology` shows up to CHRONOLOGY_MAX entries instead of the latest page."""
-    case = case_for(user, case_id)
-    case = Case.objects.select_related("subject", "responsible_team", "allocated_worker").get(
-        pk=case.pk
+    case = case_for(
+        user,
+        case_id,
+        related=("subject", "responsible_team__authority", "allocated_worker"),
     )
     subject = case.subject
     residence = (
@@ -165,25 +166,32 @@ def my_open_cases(user: User) -> QuerySet[Case]:
 
 
 def team_open_cases(
-    user: User, *, after: tuple[dt.date, int] | None = None, limit: int = 25
+    user: User,
+    *,
+    after: tuple[dt.date, int] | None = None,
+    limit: int = 25,
+    unallocated: bool = False,
 ) -> tuple[list[Case], tuple[dt.date, int] | None]:
-    """Open cases in the user's teams, newest first, by keyset: pass the last row's
-    (opened_on, id) as `after` to get the next page. Returns rows and the next key."""
-    from casework.organisation.models import Membership
-
+    """Open cases in the user's teams (only those with no allocated worker if
+    `unallocated`), newest first, by keyset: pass the last row's (opened_on, id) as `after`
+    to get the next page. Returns rows and the next key."""
     # The user's teams as plain values, so the database reads the list off its index.
-    team_ids = list(
-        Membership.objects.current().filter(user=user).values_list("team_id", flat=True)
-    )
+    team_ids = sorted(need_to_know(user).team_ids)
     rows = (
         cases_visible_to(user)
         .filter(status=CaseStatus.OPEN, responsible_team_id__in=team_ids)
         .select_related("subject", "responsible_team", "allocated_worker")
         .order_by("-opened_on", "-id")
     )
+    if unallocated:
+        rows = rows.filter(allocated_worker__isnull=True)
     if after is not None:
         opened_on, last_id = after
-        rows = rows.filter(Q(opened_on__lt=opened_on) | Q(opened_on=opened_on, id__lt=last_id))
+        # The first condition is implied by the second; it is there for the database, which
+        # can start reading the index at that date instead of filtering every newer case.
+        rows = rows.filter(opened_on__lte=opened_on).filter(
+            Q(opened_on__lt=opened_on) | Q(opened_on=opened_on, id__lt=last_id)
+        )
     page = list(rows[: limit + 1])
     next_key = (page[limit - 1].opened_on, page[limit - 1].pk) if len(page) > limit else None
     return page[:limit], next_key

@@ -15,7 +15,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.access.policy import case_for, cases_visible_to, holds_role_for_case
+from casework.access.policy import case_again, case_for, cases_visible_to, holds_role_for_case
 from casework.accounts.models import User
 from casework.cases.models import Case, CaseStatus, Meeting
 from casework.closure.models import (
@@ -283,7 +283,7 @@ class Readiness:
 
 def closure_readiness(user: User, case: Case) -> Readiness:
     """For the case page. Runs a fixed number of queries however big the record is."""
-    case = case_for(user, case.pk)
+    case = case_again(user, case)
     pack = bound_pack(case.responsible_team.authority, case.service_area, PackPurpose.CLOSURE)
     closure = _latest_closure(case)
     if closure is not None and closure.is_active:

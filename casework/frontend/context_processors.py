@@ -9,9 +9,10 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from casework.access.policy import need_to_know
 from casework.accounts.middleware import RESTORE_SESSION_KEY
 from casework.accounts.models import User
-from casework.organisation.models import MANAGER_ROLES, SERVICE_AREA_WIDE_ROLES, Membership
+from casework.organisation.models import MANAGER_ROLES, SERVICE_AREA_WIDE_ROLES
 from casework.retention.selectors import REVIEWER_ROLES
 
 
@@ -38,6 +39,7 @@ class Sections:
     """The parts of the service navigation offered to the signed-in user. Each page still
     checks access itself: this only decides which links to show."""
 
+    team_cases: bool
     dashboards: bool
     exports: bool
     access_reviews: bool
@@ -45,8 +47,9 @@ class Sections:
 
 
 def _sections(user: User) -> Sections:
-    roles = set(Membership.objects.current().filter(user=user).values_list("role", flat=True))
+    roles = need_to_know(user).roles()  # read once a request with the need to know
     return Sections(
+        team_cases=bool(roles),
         dashboards=bool(roles & MANAGER_ROLES),
         exports=bool(roles & SERVICE_AREA_WIDE_ROLES),
         # Managers review emergency access by their people and to their teams' cases.
@@ -56,7 +59,7 @@ def _sections(user: User) -> Sections:
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """`nav.dashboards`, `nav.exports`, `nav.access_reviews`: one query, and only on a page
+    """`nav.team_cases`, `nav.dashboards`, `nav.exports`, ...: one query, and only on a page
     that draws the navigation (the object is lazy)."""
     user = getattr(request, "user", None)
     if not isinstance(user, User) or not user.is_active:

@@ -128,7 +128,11 @@ def due_queue(user: User, after: str = "") -> QueuePage:
     position = _position(after)
     if position is not None:
         day, last_id = position
-        rows = rows.filter(Q(due_on__gt=day) | Q(due_on=day, id__gt=last_id))
+        # The first condition is implied by the second; it lets the database start reading
+        # its index at that date rather than filtering every earlier review.
+        rows = rows.filter(due_on__gte=day).filter(
+            Q(due_on__gt=day) | Q(due_on=day, id__gt=last_id)
+        )
     reviews = list(rows[: PAGE + 1])
     more = len(reviews) > PAGE
     reviews = reviews[:PAGE]

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import transaction
 
-from casework.access.policy import case_for
+from casework.access.policy import case_again, case_for
 from casework.accounts.models import User
 from casework.audit.models import AuditCategory
 from casework.audit.services import audit_record
@@ -49,7 +49,7 @@ class ComingBack:
 def coming_back(actor: User, case: Case) -> ComingBack | None:
     """For a case opened from a referral, the subject's last closed case in the same service
     and its last signed summary; None for a first referral."""
-    case = case_for(actor, case.pk)
+    case = case_again(actor, case)
     previous = (
         Case.objects.filter(
             subject=case.subject, service_area=case.service_area, status=CaseStatus.CLOSED

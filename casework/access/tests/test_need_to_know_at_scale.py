@@ -6,20 +6,39 @@ the database can look up in its indexes."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
 
-from casework.access.policy import cases_visible_to, need_to_know
+from casework.access.models import EmergencyAccess, Restriction
+from casework.access.policy import (
+    cases_visible_to,
+    holds_role_for_case,
+    is_manager_for,
+    need_to_know,
+    need_to_know_remembered,
+)
 from casework.access.services import emergency_access_open, restriction_place
 from casework.accounts.models import User
 from casework.cases.models import Case
 from casework.organisation.models import Role, Team
 from casework.people.selectors import people_visible_to
+from casework.transfers.models import (
+    ACTIVE_TRANSFER_STATES,
+    PathwayRequest,
+    PathwayState,
+    Transfer,
+    TransferState,
+)
 
 pytestmark = pytest.mark.django_db
+TODAY = timezone.localdate()
 
 
 def test_what_a_worker_may_see_is_read_in_one_query_and_filtered_by_plain_values(
@@ -70,3 +89,154 @@ def test_a_persons_visibility_is_checked_from_the_person_not_from_every_visible_
     assert sql.count("EXISTS") >= 5
     assert " IN (SELECT" not in sql
     assert list(people_visible_to(worker).filter(pk=open_case.subject_id)) == [open_case.subject]
+
+
+def _need_to_know_reads(captured: CaptureQueriesContext) -> int:
+    return sum(1 for q in captured.captured_queries if "UNION" in q["sql"].upper())
+
+
+def test_a_request_reads_the_need_to_know_once(worker: User, open_case: Case) -> None:
+    """A case page asks who may see the case several times (the page, the readiness panel,
+    the re-referral panel); within one request the need to know is read once."""
+    client = Client()
+    client.force_login(worker)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("case-detail", kwargs={"case_id": open_case.pk}))
+    assert response.status_code == 200
+    assert _need_to_know_reads(captured) == 1
+
+
+def test_a_write_in_the_request_makes_the_next_question_read_afresh(
+    outsider: User, open_case: Case
+) -> None:
+    """What a request remembers is forgotten at its first write: here the outsider opens
+    the case in an emergency, and the very next question in the same request sees it."""
+    with need_to_know_remembered():
+        assert not cases_visible_to(outsider).filter(pk=open_case.pk).exists()
+        with CaptureQueriesContext(connection) as captured:
+            assert not cases_visible_to(outsider).filter(pk=open_case.pk).exists()
+        assert _need_to_know_reads(captured) == 0  # remembered
+        emergency_access_open(
+            actor=outsider,
+            case_reference=open_case.reference,
+            reason="Police at the door asking about this child now",
+        )
+        assert cases_visible_to(outsider).filter(pk=open_case.pk).exists()
+    # Outside a request nothing is remembered at all.
+    with CaptureQueriesContext(connection) as captured:
+        cases_visible_to(outsider)
+        cases_visible_to(outsider)
+    assert _need_to_know_reads(captured) == 2
+
+
+# --- Each reason at its boundaries (the need to know is read with hand-written SQL) ---------
+
+
+def _visible(user: User, case: Case) -> bool:
+    return cases_visible_to(user).filter(pk=case.pk).exists()
+
+
+@pytest.mark.parametrize("state", list(TransferState))
+def test_x02_a_transfer_opens_the_case_to_the_receiving_team_while_it_is_active(
+    outsider: User, worker: User, open_case: Case, team_sgcp: Team, state: TransferState
+) -> None:
+    """Every state in ACTIVE_TRANSFER_STATES (and only those) lets the receiving team read
+    the case before deciding; a transfer completed, declined or withdrawn does not."""
+    Transfer.objects.create(
+        case=open_case,
+        pack_id="004",
+        from_team=open_case.responsible_team,
+        to_team=team_sgcp,
+        state=state,
+        rationale="Needs the SGCP team",
+        requested_by=worker,
+        requested_on=TODAY,
+    )
+    assert _visible(outsider, open_case) is (state in ACTIVE_TRANSFER_STATES)
+
+
+@pytest.mark.parametrize("state", list(PathwayState))
+def test_x02_a_pathway_request_opens_the_case_only_while_it_waits_for_a_decision(
+    outsider: User, worker: User, open_case: Case, team_sgcp: Team, state: PathwayState
+) -> None:
+    PathwayRequest.objects.create(
+        case=open_case,
+        pack_id="004",
+        pathway_id="escalation",
+        kind="escalation",
+        to_team=team_sgcp,
+        state=state,
+        requested_by=worker,
+        requested_on=TODAY,
+    )
+    assert _visible(outsider, open_case) is (state == PathwayState.REQUESTED)
+
+
+@pytest.mark.parametrize(
+    ("started", "ended", "counts"),
+    [
+        (-10, None, True),
+        (0, 0, True),  # both ends of a membership count
+        (1, None, False),  # starts tomorrow
+        (-10, -1, False),  # ended yesterday
+    ],
+)
+def test_x02_a_membership_counts_from_its_first_day_to_its_last(
+    make_staff: Callable[..., User],
+    team_ai: Team,
+    open_case: Case,
+    started: int,
+    ended: int | None,
+    counts: bool,
+) -> None:
+    joiner = make_staff("joiner", team_ai)
+    joiner.memberships.update(
+        started_on=TODAY + dt.timedelta(days=started),
+        ended_on=None if ended is None else TODAY + dt.timedelta(days=ended),
+    )
+    assert _visible(joiner, open_case) is counts
+    assert (need_to_know(joiner).team_ids == {team_ai.pk}) is counts
+
+
+def test_x02_emergency_access_ends_when_it_expires_and_a_lifted_restriction_hides_nobody(
+    outsider: User, manager: User, open_case: Case
+) -> None:
+    access = emergency_access_open(
+        actor=outsider,
+        case_reference=open_case.reference,
+        reason="Police at the door asking about this child now",
+    )
+    assert _visible(outsider, open_case)
+    EmergencyAccess.objects.filter(pk=access.pk).update(
+        expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert not _visible(outsider, open_case)
+
+    restriction = restriction_place(
+        actor=manager, case=open_case, reason="The subject is a member of staff."
+    )
+    assert need_to_know(outsider).hidden_people == {open_case.subject_id}
+    Restriction.objects.filter(pk=restriction.pk).update(lifted_at=timezone.now())
+    assert need_to_know(outsider).hidden_people == frozenset()
+
+
+def test_x02_roles_for_a_case_come_from_the_current_memberships(
+    worker: User,
+    manager: User,
+    outsider: User,
+    open_case: Case,
+    team_sgcp: Team,
+    make_staff: Callable[..., User],
+) -> None:
+    """The checks of who may act on a case read the same memberships as the need to know:
+    a team manager manages their team's cases, a head of service every case in the area,
+    a social worker none; a worker in another team holds no role for the case."""
+    head = make_staff("head", team_sgcp, Role.HEAD_OF_SERVICE)
+    assert is_manager_for(manager, open_case)
+    assert is_manager_for(head, open_case)
+    assert not is_manager_for(worker, open_case)
+    assert not is_manager_for(make_staff("sgcpmanager", team_sgcp, Role.TEAM_MANAGER), open_case)
+    assert holds_role_for_case(worker, open_case, Role.SOCIAL_WORKER)
+    assert not holds_role_for_case(outsider, open_case, Role.SOCIAL_WORKER)
+    assert holds_role_for_case(head, open_case, Role.SERVICE_MANAGER)  # higher on the ladder
+    assert not holds_role_for_case(manager, open_case, Role.SERVICE_MANAGER)

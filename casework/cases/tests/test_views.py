@@ -147,8 +147,6 @@ def test_my_cases_lists_allocated_and_team_cases_with_keyset_pages(
     html = client.get(reverse("my-cases")).content.decode()
     assert open_case.reference in html
     assert "Alex Example" in html
-    # A malformed cursor is ignored rather than a server error.
-    assert client.get(reverse("my-cases") + "?after=nonsense").status_code == 200
 
 
 def test_team_cases_page_by_keyset_without_repeats_or_gaps(worker: User, team_ai: Team) -> None:
@@ -264,3 +262,87 @@ def test_documents_upload_and_download_only_for_those_who_may_see_the_case(
     other = Client()
     other.force_login(outsider)
     assert other.get(url, {"document": document.pk}).status_code == 404
+
+
+def _open_cases_in(team: Team, worker: User, count: int, *, allocated: bool) -> list[Case]:
+    from casework.cases.services import case_open
+
+    opened = []
+    for n in range(count):
+        person = person_create(actor=worker, given_name=f"Child{n}", family_name="Listed")
+        opened.append(
+            case_open(
+                actor=worker,
+                subject=person,
+                team=team,
+                received_on=TODAY - dt.timedelta(days=n // 3),
+                source="1A",
+                reason="Concern",
+                allocated_worker=worker if allocated else None,
+            )
+        )
+    return opened
+
+
+def _follow_older_links(client: Client, url: str) -> list[str]:
+    """Every case reference on `url` and on each 'Older cases' page after it."""
+    import re
+
+    seen: list[str] = []
+    while url:
+        html = client.get(url).content.decode()
+        seen += re.findall(r'href="/cases/\d+/">([^<]+)</a>', html)
+        older = re.search(r'href="(\?after=[^"]+)" rel="next"', html)
+        url = reverse("team-cases") + older.group(1).replace("&amp;", "&") if older else ""
+    return seen
+
+
+def test_team_cases_page_lists_every_open_case_of_my_teams_once_by_keyset(
+    worker: User, outsider: User, team_ai: Team, team_sgcp: Team
+) -> None:
+    """Issue 10: the team case list pages through every open case of the user's teams, 25 a
+    page by keyset, newest first, each exactly once; other teams' cases are not on it;
+    `?unallocated=1` keeps the cases waiting for a worker."""
+    allocated = _open_cases_in(team_ai, worker, 30, allocated=True)
+    waiting = _open_cases_in(team_ai, worker, 4, allocated=False)
+    elsewhere = _open_cases_in(team_sgcp, outsider, 2, allocated=True)
+    client = Client()
+    client.force_login(worker)
+
+    seen = _follow_older_links(client, reverse("team-cases"))
+    expected = list(
+        Case.objects.filter(responsible_team=team_ai, status="open")
+        .order_by("-opened_on", "-id")
+        .values_list("reference", flat=True)
+    )
+    assert seen == expected
+    assert len(seen) == len(allocated) + len(waiting)
+    assert not {c.reference for c in elsewhere} & set(seen)
+
+    only_waiting = _follow_older_links(client, reverse("team-cases") + "?unallocated=1")
+    assert sorted(only_waiting) == sorted(c.reference for c in waiting)
+
+
+def test_the_home_page_shows_the_newest_team_cases_and_links_to_the_rest(
+    worker: User, team_ai: Team
+) -> None:
+    """My cases shows the team's ten newest open cases and links to the team case list; an
+    old "Older cases" link from the home page lands on the team case list's same page."""
+    _open_cases_in(team_ai, worker, 12, allocated=False)
+    client = Client()
+    client.force_login(worker)
+    html = client.get(reverse("my-cases")).content.decode()
+    team_part = html.split("My teams' open cases", 1)[1]
+    assert team_part.count('href="/cases/') == 10
+    assert f'href="{reverse("team-cases")}"' in team_part
+    old_link = client.get(reverse("my-cases") + "?after=2026-01-01.5")
+    assert old_link.status_code == 302
+    assert old_link["Location"] == reverse("team-cases") + "?after=2026-01-01.5"
+
+
+def test_the_team_case_list_ignores_a_malformed_cursor(worker: User, open_case: Case) -> None:
+    client = Client()
+    client.force_login(worker)
+    response = client.get(reverse("team-cases") + "?after=nonsense")
+    assert response.status_code == 200
+    assert open_case.reference in response.content.decode()

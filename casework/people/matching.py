@@ -14,6 +14,7 @@ import datetime as dt
 import re
 import unicodedata
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 _CODES = {
     **dict.fromkeys("bfpv", "1"),
@@ -27,6 +28,7 @@ _WORD = re.compile(r"[a-z]+")
 KEY_LENGTH = 6
 
 
+@lru_cache(maxsize=100_000)  # names repeat across a search's candidates
 def normalise(text: str) -> str:
     """Lower case, accents removed, apostrophes dropped, other punctuation a space."""
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
@@ -60,23 +62,25 @@ def name_score(query_words: list[str], person_words: list[str]) -> float:
     against its best match (spelling similarity, or a sound match, or a prefix typed)."""
     if not query_words or not person_words:
         return 0.0
-    total = 0.0
-    for typed in query_words:
-        best = 0.0
-        for word in person_words:
-            if word == typed:
-                score = 1.0
-            elif word.startswith(typed) and len(typed) >= 2:
-                score = 0.9
-            else:
-                score = SequenceMatcher(None, typed, word).ratio()
-                # Sounding alike counts only where the spelling is already close: codes are
-                # coarse ("Smith" and "Kenneth" share one), spelling keeps them apart.
-                if score >= 0.5 and sound_code(typed) == sound_code(word):
-                    score = max(score, 0.8)
-            best = max(best, score)
-        total += best
-    return total / len(query_words)
+    return sum(
+        max(word_score(typed, word) for word in person_words) for typed in query_words
+    ) / len(query_words)
+
+
+# A search scores a thousand candidates, whose names repeat (thousands of Mollys): each pair
+# of words is worked out once. Pure, so the cache is shared by every search in the process.
+@lru_cache(maxsize=100_000)
+def word_score(typed: str, word: str) -> float:
+    if word == typed:
+        return 1.0
+    if word.startswith(typed) and len(typed) >= 2:
+        return 0.9
+    score = SequenceMatcher(None, typed, word).ratio()
+    # Sounding alike counts only where the spelling is already close: codes are coarse
+    # ("Smith" and "Kenneth" share one), spelling keeps them apart.
+    if score >= 0.5 and sound_code(typed) == sound_code(word):
+        score = max(score, 0.8)
+    return score
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y")

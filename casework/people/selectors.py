@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from casework.access.policy import cases_visible_to, may_check_for_duplicates, restricted_from
+from casework.access.policy import (
+    cases_visible_to,
+    may_check_for_duplicates,
+    need_to_know,
+    restricted_from,
+)
 from casework.accounts.models import User
 from casework.core.errors import NotFound
 from casework.people.matching import name_score, name_words, parse_date, sound_code
@@ -38,6 +44,37 @@ def people_visible_to(user: User) -> QuerySet[Person]:
         | linked(CarerLink, "carer", "cared_for_id")
         | linked(CarerLink, "cared_for", "carer_id")
     ).exclude(restricted_from(user))
+
+
+def people_known_among(user: User, person_ids: Collection[int]) -> set[int]:
+    """Which of these people `user` may see, by the rule of `people_visible_to`, asked from
+    the people outwards: their relationships and carer links, then which of them (or the
+    people linked to them) are subjects of cases the user can see. Three small indexed
+    queries for a search's candidates, where the same question as one query had PostgreSQL
+    hash every case the user can see (tens of thousands) for each search."""
+    wanted = set(person_ids)
+    if not wanted or not user.is_active:
+        return set()
+    # Each person, and the people through whom they may be known: related or cared for.
+    through: dict[int, set[int]] = {pk: {pk} for pk in wanted}
+    for model, one, other in (
+        (Relationship, "person_id", "relative_id"),
+        (CarerLink, "carer_id", "cared_for_id"),
+    ):
+        either = Q(**{f"{one}__in_list": wanted}) | Q(**{f"{other}__in_list": wanted})
+        for a, b in model.objects.filter(either).values_list(one, other):
+            if a in wanted:
+                through[a].add(b)
+            if b in wanted:
+                through[b].add(a)
+    everyone_through = set().union(*through.values())
+    seen = set(
+        cases_visible_to(user)
+        .filter(subject_id__in_list=sorted(everyone_through))
+        .values_list("subject_id", flat=True)
+    )
+    hidden = need_to_know(user).hidden_people
+    return {pk for pk, via in through.items() if pk not in hidden and via & seen}
 
 
 def person_for(user: User, person_id: int) -> Person:
@@ -112,59 +149,72 @@ def people_search(user: User, text: str, *, everyone: bool = False) -> list[Matc
     query = SearchQuery.parse(text)
     if query.empty:
         return []
-    pool = Person.objects.all() if everyone else people_visible_to(user)
     if query.identifier:
-        found = pool.filter(
-            Q(nhs_number=query.identifier) | Q(upn=query.identifier) | Q(local_id=query.identifier)
+        ids = list(
+            Person.objects.filter(
+                Q(nhs_number=query.identifier)
+                | Q(upn=query.identifier)
+                | Q(local_id=query.identifier)
+            ).values_list("pk", flat=True)[:SEARCH_LIMIT]
         )
-        candidates = list(found[:SEARCH_LIMIT])
     else:
-        condition = Q()
+        ids = []
         if query.words:
-            # The people sharing most of the typed names' sound codes, best first. Among two
-            # million people a common name's code is shared by thousands: cutting the
-            # candidates alphabetically would drop the person being looked for.
-            keys = {sound_code(w) for w in query.words}
-            by_name = list(
-                PersonNameKey.objects.filter(key__in=keys)
-                .values("person_id")
-                .annotate(hits=Count("*"))  # from the index alone
-                .order_by("-hits", "person_id")
-                .values_list("person_id", flat=True)[:NAME_CANDIDATES]
-            )
-            condition |= Q(pk__in=by_name)
+            ids += _name_candidates([sound_code(w) for w in query.words])
         if query.born:
-            condition |= Q(date_of_birth=query.born) | Q(expected_date_of_birth=query.born)
-        # Plain values ORed: the database answers from its indexes, then checks need to
-        # know for these people only.
-        candidates = list(pool.filter(condition)[: NAME_CANDIDATES * 2])
-    if everyone:
-        visible = set(
-            people_visible_to(user)
-            .filter(pk__in=[p.pk for p in candidates])
-            .values_list("pk", flat=True)
-        )
-    else:
-        visible = {p.pk for p in candidates}  # the pool was already the user's own
-    matches = []
-    for person in candidates:
-        score, why = _score(query, person)
+            ids += Person.objects.filter(
+                Q(date_of_birth=query.born) | Q(expected_date_of_birth=query.born)
+            ).values_list("pk", flat=True)[:NAME_CANDIDATES]
+        ids = list(dict.fromkeys(ids))
+    # Need to know for the candidates only; then only the people to be scored are read.
+    visible = people_known_among(user, ids)
+    wanted = ids if everyone else [pk for pk in ids if pk in visible]
+    # Scored from plain values; only the people shown are read as records.
+    scored: list[tuple[float, str, str, int, str]] = []
+    rows = Person.objects.filter(pk__in_list=wanted).values_list(
+        "pk", "given_name", "family_name", "other_names", "date_of_birth", "expected_date_of_birth"
+    )
+    for pk, given, family, other, born, expected in rows:
+        score, why = _score(query, name_words(given, family, other), born or expected)
         if score >= MATCH_THRESHOLD:
-            matches.append(Match(person, score, why, person.pk in visible))
-    matches.sort(key=lambda m: (-m.score, m.person.family_name, m.person.given_name, m.person.pk))
-    return matches[:SEARCH_LIMIT]
+            scored.append((-score, family, given, pk, why))
+    best = sorted(scored)[:SEARCH_LIMIT]
+    people = Person.objects.in_bulk([pk for _, _, _, pk, _ in best])
+    return [Match(people[pk], -minus, why, pk in visible) for minus, _, _, pk, why in best]
 
 
-def _score(query: SearchQuery, person: Person) -> tuple[float, str]:
+def _name_candidates(codes: list[str]) -> list[int]:
+    """Up to NAME_CANDIDATES people to score for the typed names' sound codes: first everyone
+    whose name has every code, then people sharing the code of the last name typed (usually
+    the family name, the rarer one), so a misspelt or changed first name still finds the
+    family. Among two million people a given name's code can be shared by fifty thousand, so
+    candidates are never cut alphabetically, and counting each person's shared codes (which
+    reads every row of every code) is avoided: these read only the rarer code's rows."""
+    first, *others = dict.fromkeys(codes)
+    everything = PersonNameKey.objects.filter(key=first)
+    for code in others:
+        everything = everything.filter(
+            Exists(PersonNameKey.objects.filter(person_id=OuterRef("person_id"), key=code))
+        )
+    found = list(
+        everything.order_by("person_id").values_list("person_id", flat=True)[:NAME_CANDIDATES]
+    )
+    if others and len(found) < NAME_CANDIDATES:
+        found += (
+            PersonNameKey.objects.filter(key=codes[-1])
+            .order_by("person_id")
+            .values_list("person_id", flat=True)[:NAME_CANDIDATES]
+        )
+    return list(dict.fromkeys(found))[:NAME_CANDIDATES]
+
+
+def _score(query: SearchQuery, words: list[str], born: dt.date | None) -> tuple[float, str]:
     if query.identifier:
         return 1.0, "Identifier matches"
-    born = person.date_of_birth or person.expected_date_of_birth
     date_matches = query.born is not None and born == query.born
     if not query.words:
         return (1.0, "Date of birth matches") if date_matches else (0.0, "")
-    name = name_score(
-        query.words, name_words(person.given_name, person.family_name, person.other_names)
-    )
+    name = name_score(query.words, words)
     if query.born is None:
         return name, "Name matches" if name >= 0.99 else "Name sounds alike"
     if date_matches:

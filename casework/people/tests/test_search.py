@@ -134,3 +134,90 @@ def test_names_that_only_share_a_sound_code_are_not_matches(
     found = [m.person for m in people_search(worker, "smyth")]
     assert kenneth not in found
     assert people["jayden"] in found
+
+
+def test_x02_the_candidates_need_to_know_agrees_with_people_visible_to(
+    worker: User, outsider: User, manager: User, team_ai: Team
+) -> None:
+    """Search decides which candidates a user may see with `people_known_among` (a few
+    indexed queries from the people outwards); it must give exactly what
+    `people_visible_to` gives: case subjects, their relatives either way round, their carers
+    and the people they care for, never a restricted person the user is not named on."""
+    from casework.access.services import restriction_place
+    from casework.people.selectors import people_known_among, people_visible_to
+    from casework.people.services import carer_link_add, relationship_add
+
+    def person(name: str) -> Person:
+        return person_create(actor=worker, given_name=name, family_name="Known")
+
+    def subject_of_a_case(name: str) -> Person:
+        child = person(name)
+        case_open(
+            actor=worker,
+            subject=child,
+            team=team_ai,
+            received_on=dt.date(2026, 1, 5),
+            source="1A",
+            reason="Concern",
+        )
+        return child
+
+    child, restricted = subject_of_a_case("Child"), subject_of_a_case("Restricted")
+    mother, sibling, carer, cared_for, stranger = (
+        person(n) for n in ("Mother", "Sibling", "Carer", "Cared", "Stranger")
+    )
+    relationship_add(actor=worker, person=mother, relative=child, kind="parent")
+    relationship_add(actor=worker, person=child, relative=sibling, kind="sibling")
+    carer_link_add(actor=worker, carer=carer, cared_for=child, started_on=dt.date(2025, 1, 1))
+    carer_link_add(actor=worker, carer=child, cared_for=cared_for, started_on=dt.date(2025, 1, 1))
+    case = restricted.cases.get()
+    restriction_place(actor=manager, case=case, reason="The subject is a member of staff.")
+
+    everyone = [child, restricted, mother, sibling, carer, cared_for, stranger]
+    ids = [p.pk for p in everyone]
+    for user in (worker, outsider, manager):
+        expected = set(people_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+        assert people_known_among(user, ids) == expected, user.username
+    assert people_known_among(outsider, ids) == set()
+    # The worker is not named on the restriction (the case has no allocated worker).
+    assert people_known_among(worker, ids) == {p.pk for p in everyone} - {
+        stranger.pk,
+        restricted.pk,
+    }
+    assert restricted.pk in people_known_among(manager, ids)  # the manager placed it
+
+
+def test_j5_everyone_with_all_the_names_typed_comes_before_people_sharing_one(
+    worker: User, team_ai: Team
+) -> None:
+    """Candidates are the people whose name has every typed name's sound code first, then
+    people sharing the last name typed: with more people called Molly than can be scored,
+    Molly Collins is still found, and a Collins with another first name is a candidate."""
+    from casework.people import selectors
+
+    def child(given: str, family: str) -> Person:
+        found = person_create(actor=worker, given_name=given, family_name=family)
+        case_open(
+            actor=worker,
+            subject=found,
+            team=team_ai,
+            received_on=dt.date(2026, 1, 5),
+            source="1A",
+            reason="Concern",
+        )
+        return found
+
+    crowd = [child("Molly", f"Other{n}") for n in range(6)]
+    wanted = child("Molly", "Collins")
+    family = child("Ann", "Collins")
+    codes = [sound_code("molly"), sound_code("collins")]
+    original = selectors.NAME_CANDIDATES
+    selectors.NAME_CANDIDATES = 3  # fewer than the Mollys
+    try:
+        candidates = selectors._name_candidates(codes)
+    finally:
+        selectors.NAME_CANDIDATES = original
+    assert candidates[0] == wanted.pk
+    assert family.pk in candidates
+    assert not {p.pk for p in crowd} & set(candidates)
+    assert people_search(worker, "Molly Collins")[0].person == wanted

@@ -62,6 +62,8 @@ from casework.closure.services import (
 )
 from casework.core.errors import InvalidInput, NotFound
 from casework.frontend.pages import signed_in_user as _user
+from casework.policy.caseview import build_case_view
+from casework.policy.conditions import EvaluationContext
 from casework.policy.schema import Step
 
 logger = logging.getLogger(__name__)
@@ -247,9 +249,9 @@ def _step_action(v: ClosureView, step: Step) -> str:
     return f"POST {base}/steps/{step.id}/completion"
 
 
-def _out(user: User, case_id: int) -> ClosureOut:
+def _out(user: User, case_id: int, evaluation: EvaluationContext | None = None) -> ClosureOut:
     """The case's closure (the active one, else the latest) as the task list shows it."""
-    v = closure_view(user, case_id)
+    v = closure_view(user, case_id, evaluation=evaluation)
     closure = v.closure
     if closure is None:
         raise NotFound("This case has no closure.")
@@ -390,8 +392,13 @@ def propose(request: HttpRequest, case_id: int, body: ProposeIn) -> Any:
     Conditions that block a proposal are refused with what to record and where."""
     user = _user(request)
     case = case_for(user, case_id)
-    closure_propose(actor=user, case=case, reason_id=body.reason_id, note=body.note)
-    return Status(201, _out(user, case_id))
+    # The record is read once for the proposal's gates and the task list sent back: a
+    # proposal writes to the closure, not to the record the procedure reads.
+    evaluation = EvaluationContext(build_case_view(case))
+    closure_propose(
+        actor=user, case=case, reason_id=body.reason_id, note=body.note, evaluation=evaluation
+    )
+    return Status(201, _out(user, case_id, evaluation))
 
 
 class DecisionIn(Schema):

@@ -346,6 +346,7 @@ class ClosureView:
     pack: PolicyPack | None
     _evaluation: EvaluationContext | None = None
     _roles: dict[str, bool] = field(default_factory=dict)
+    _documents: list[SignedDocument] | None = None
 
     # -- basics
     @property
@@ -525,11 +526,13 @@ class ClosureView:
         authorisation where the procedure asks for no signatures. Latest version first."""
         if self.closure is None:
             return []
-        return list(
-            SignedDocument.objects.filter(closure=self.closure)
-            .prefetch_related(Prefetch("signatures", queryset=_signatures_in_order()))
-            .order_by("form_id", "-version")
-        )
+        if self._documents is None:  # read once for the page: each form's state asks
+            self._documents = list(
+                SignedDocument.objects.filter(closure=self.closure)
+                .prefetch_related(Prefetch("signatures", queryset=_signatures_in_order()))
+                .order_by("form_id", "-version")
+            )
+        return self._documents
 
     def document(self, form_id: str | None = None) -> SignedDocument | None:
         """The latest version of the document for `form_id` (by default the signed summary,
@@ -715,19 +718,21 @@ class ClosureView:
         return "To do", "tag", "", ""
 
 
-def closure_view(user: User, case_id: int) -> ClosureView:
+def closure_view(
+    user: User, case_id: int, *, evaluation: EvaluationContext | None = None
+) -> ClosureView:
     """The case (access-checked: NotFound if the user may not see it) with its active or
-    latest closure and the procedure governing it."""
-    case = case_for(user, case_id)
-    case = Case.objects.select_related(
-        "subject", "responsible_team__authority", "allocated_worker"
-    ).get(pk=case.pk)
+    latest closure and the procedure governing it; `evaluation`, the case's record as the
+    procedure reads it, if the caller has just built it."""
+    case = case_for(
+        user, case_id, related=("subject", "responsible_team__authority", "allocated_worker")
+    )
     closure = _latest_closure(case)
     if closure is not None:
         pack: PolicyPack | None = load_pack(closure.pack_id)
     else:
         pack = bound_pack(case.responsible_team.authority, case.service_area, PackPurpose.CLOSURE)
-    return ClosureView(user=user, case=case, closure=closure, pack=pack)
+    return ClosureView(user=user, case=case, closure=closure, pack=pack, _evaluation=evaluation)
 
 
 def prefill_description(source: str) -> str:

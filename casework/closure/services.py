@@ -323,7 +323,17 @@ def _national_code_problems(code: str, view: dict[str, Any]) -> list[str]:
 
 
 @transaction.atomic
-def closure_propose(*, actor: User, case: Case, reason_id: str, note: str = "") -> Closure:
+def closure_propose(
+    *,
+    actor: User,
+    case: Case,
+    reason_id: str,
+    note: str = "",
+    evaluation: EvaluationContext | None = None,
+) -> Closure:
+    """Propose closing `case`. `evaluation` is the case's record as the procedure reads it,
+    if the caller has it built already (the API answers with the closure's task list, which
+    reads the same record: proposing changes nothing in it)."""
     case = case_for(actor, case.pk)
     if case.status != CaseStatus.OPEN:
         raise InvalidInput(f"Case {case.reference} is already closed.")
@@ -338,7 +348,8 @@ def closure_propose(*, actor: User, case: Case, reason_id: str, note: str = "") 
         raise InvalidInput("Choose one of the closure reasons listed.", field="reason_id")
     if Closure.objects.filter(case=case, state__in=ACTIVE_STATES).exists():
         raise InvalidInput("A closure is already in progress for this case.")
-    evaluation = EvaluationContext(build_case_view(case))
+    if evaluation is None:
+        evaluation = EvaluationContext(build_case_view(case))
     problems = _national_code_problems(reason.national_code, evaluation.view)
     if problems:
         raise InvalidInput([Problem("reason_id", p) for p in problems])

@@ -95,6 +95,9 @@ def test_r002_a_full_closure_using_only_the_api(
 
     proposed = send("post", "/closure", {"reason_id": "goals-achieved"}, as_worker)
     assert proposed["state"] == "proposed"
+    # The answer reuses the record the proposal read (issue 10): it is exactly what reading
+    # the closure afresh gives.
+    assert api.get(f"{base}/closure", headers=as_worker).json() == proposed
     refused = api.post(
         f"{base}/closure/decision",
         {"outcome": "agreed", "note": "Agreed"},

@@ -116,6 +116,8 @@ class Org:
     authority_id: int
     # service area -> [(team id, [worker ids])] for teams that hold cases
     holding: dict[str, list[tuple[int, list[int]]]] = field(default_factory=dict)
+    # Children's teams whose cases the CIN census counts (not early help's)
+    social_care: list[tuple[int, list[int]]] = field(default_factory=list)
     staff: int = 0
     teams: int = 0
 
@@ -126,7 +128,7 @@ def build_org() -> Org:
 
     from casework.accounts.models import User
     from casework.organisation.demo import TEAMS, bind_policy_packs, build_authority
-    from casework.organisation.models import Membership, Role, Team
+    from casework.organisation.models import Membership, Role, Team, TeamFunction
 
     started = SEED_DAY - dt.timedelta(days=730)
     password = make_password(BENCH_PASSWORD)
@@ -178,6 +180,8 @@ def build_org() -> Org:
                     workers.append(user.pk)
             if spec.holds_cases:
                 org.holding.setdefault(spec.area, []).append((team.pk, workers))
+                if spec.area == "children" and spec.function != TeamFunction.EARLY_HELP:
+                    org.social_care.append((team.pk, workers))
     return org
 
 
@@ -329,7 +333,9 @@ def generate_bulk(conn: psycopg.Connection[Any], org: Org, plan: Plan) -> dict[s
     def case_shape(i: int) -> tuple[dt.date, dt.date | None, int, int, str]:
         """opened_on, closed_on, team id, worker id, service area for case i."""
         child = is_child_case(i)
-        teams = children_teams if child else adult_teams
+        # Census cases are held by social care teams: early help's are not in the census, and
+        # the export is measured on the full 30,000 children.
+        teams = org.social_care if is_census(i) else children_teams if child else adult_teams
         team_id, workers = teams[(i // 10) % len(teams)]
         worker = workers[(i // 7) % len(workers)]
         if is_census(i):

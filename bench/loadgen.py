@@ -118,7 +118,8 @@ def run(
     max_requests: int | None = None,
 ) -> Result:
     """Each client in its own thread sends requests for `seconds` (closed loop, or paced to
-    `rate` requests a second in total). Latency counts only successful answers."""
+    `rate` requests a second in total, latency then counted from when each was due).
+    Latency counts only successful answers."""
     result = Result(name, threads=len(clients), rate=rate)
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
@@ -129,8 +130,10 @@ def run(
         i = 0
         next_at = time.monotonic() + (interval * n / len(clients) if rate else 0)
         while True:
+            due = 0.0
             if rate:
-                pause = next_at - time.monotonic()
+                due = next_at
+                pause = due - time.monotonic()
                 if pause > 0:
                     time.sleep(pause)
                 next_at += interval
@@ -149,7 +152,10 @@ def run(
                 status, _ = client.request(method, path, body, headers)
             except OSError:
                 status = 0
-            elapsed = time.monotonic() - started
+            # Paced: from the moment the request was due, so that a server falling behind
+            # shows as waiting (a late request is sent at once, not skipped). Timing from the
+            # send alone would hide the queue ("coordinated omission").
+            elapsed = time.monotonic() - (due if rate else started)
             with lock:
                 result.statuses[status] = result.statuses.get(status, 0) + 1
                 if status in ok:

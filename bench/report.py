@@ -6,22 +6,30 @@ from typing import Any
 
 from bench.loadgen import Result
 
-# name -> (target text, p95 limit ms or None, minimum throughput or None)
-TARGETS: dict[str, tuple[str, float | None, float | None]] = {
-    "team case list /team/cases/?after=<cursor>": ("p95 <= 150 ms at 50 req/s", 150, 45),
-    "team work dashboard /team/": ("<= 1 s warm (p95)", 1000, None),
-    "case page /cases/<id>/": ("p95 <= 250 ms", 250, None),
-    "person search": ("p95 <= 300 ms", 300, None),
-    "closure proposal (API POST)": ("p95 <= 300 ms and >= 100/s", 300, 100),
-    "manager dashboard /oversight/": ("<= 1 s warm (p95)", 1000, None),
+# name -> (target text, p95 limit ms or None, minimum throughput or None, judged paced?)
+# Latency targets are judged on the run paced at 50 requests a second (the team case list's
+# stated rate); the closure's "p95 and 100 a second" and the dashboards' "warm" on the
+# closed-loop run.
+TARGETS: dict[str, tuple[str, float | None, float | None, bool]] = {
+    "team case list /team/cases/?after=<cursor>": ("p95 <= 150 ms at 50 req/s", 150, 45, True),
+    "team work dashboard /team/": ("<= 1 s warm (p95)", 1000, None, False),
+    "case page /cases/<id>/": ("p95 <= 250 ms", 250, None, True),
+    "person search": ("p95 <= 300 ms", 300, None, True),
+    "closure proposal (API POST)": ("p95 <= 300 ms and >= 100/s", 300, 100, False),
+    "manager dashboard /oversight/": ("<= 1 s warm (p95)", 1000, None, False),
 }
+
+
+def _judged(result: Result) -> bool:
+    target = TARGETS.get(result.name)
+    return target is not None and target[3] == (result.rate is not None)
 
 
 def _met(result: Result) -> str:
     target = TARGETS.get(result.name)
-    if target is None:
+    if target is None or not _judged(result):
         return "-"
-    _, p95, rate = target
+    _, p95, rate, _ = target
     ok = bool(result.latencies) and (p95 is None or result.p95 <= p95)
     ok = ok and (rate is None or result.throughput >= rate)
     return "met" if ok else "**not met**"
@@ -60,31 +68,35 @@ def render(
         "",
         f"Load: {threads} client threads (each signed in through the form once), gunicorn with "
         f"{server_workers} sync workers, DEBUG off, {seconds:g} s per measurement after one warm "
-        "request per thread. The team case list is paced at 50 requests a second (the target's "
-        "rate); the others run closed-loop (each thread sends its next request when the last "
-        "answers), so their throughput is the most this machine serves.",
+        "request per thread, the load generator on the same 2 cores. Pages with a latency "
+        "target run twice: **paced** at 50 requests a second (the rate the issue sets for the "
+        "team case list), latency counted from when each request was due, so a server falling "
+        "behind shows as waiting; and **closed loop** (each thread sends its next request when "
+        "the last answers), whose throughput is the most this machine serves and whose latency "
+        "is mostly queueing (p50 is about threads / throughput).",
         "",
         *([ANALYSIS_START, analysis.strip("\n"), ANALYSIS_END, ""] if analysis else []),
         "## Pages",
         "",
-        "| what | p50 ms | p95 ms | req/s | ok / errors | p95 / floor view | SQL replay p50 ms"
-        " (queries) | target | met? |",
-        "| --- | ---: | ---: | ---: | --- | ---: | ---: | --- | --- |",
+        "| what | load | p50 ms | p95 ms | req/s | ok / errors | p95 / floor view | SQL replay"
+        " p50 ms (queries) | target | met? |",
+        "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | --- | --- |",
     ]
     for r in results:
         sql = replay.get(r.name, [])
         n_queries = next((len(p.statements) for p in pages if p.name == r.name), 0)
         sql_text = f"{sql[len(sql) // 2]:.1f} ({n_queries})" if sql else "-"
         ratio = r.p95 / floor.p95 if floor.p95 and r is not floor else float("nan")
-        target = TARGETS.get(r.name, ("floor" if r is floor else "-", None, None))[0]
+        target = TARGETS[r.name][0] if _judged(r) else ("floor" if r is floor else "-")
+        load = f"paced {r.rate:g}/s" if r.rate else f"closed loop, {r.threads} clients"
         lines.append(
-            f"| {r.name} | {r.p50:.1f} | {r.p95:.1f} | {r.throughput:.1f} | "
+            f"| {r.name} | {load} | {r.p50:.1f} | {r.p95:.1f} | {r.throughput:.1f} | "
             f"{len(r.latencies)} / {r.errors} | "
             f"{'-' if r is floor else f'{ratio:.1f}x'} | {sql_text} | {target} | {_met(r)} |"
         )
     lines += [
-        f"| floor: `pgbench -S` ({threads} clients) | {pg['p50']:.2f} | {pg['p95']:.2f} | "
-        f"{pg['tps']:.0f} | - | - | - | floor | - |",
+        f"| floor: `pgbench -S` | closed loop, {threads} clients | {pg['p50']:.2f} | "
+        f"{pg['p95']:.2f} | {pg['tps']:.0f} | - | - | - | floor | - |",
         "",
         "The closure transition is measured through the API (`POST /api/v1/cases/{id}/closure`,"
         " a worker's token, a fresh Idempotency-Key): the proposal, the first transition of the"

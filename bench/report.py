@@ -131,6 +131,11 @@ def render(
         "scanned for a deep OFFSET or a COUNT(*) on a large table; statements over 5 ms are "
         "shown with their EXPLAIN ANALYZE.",
         "",
+        f"In all: **{_found(pages, 'deep OFFSET')} deep OFFSETs and "
+        f"{_found(pages, 'UNFILTERED COUNT(*)')} unfiltered COUNT(*)s** on a large table. The "
+        "COUNT(*)s listed below count what a WHERE selects (a team's unallocated cases, a "
+        "dashboard's period).",
+        "",
     ]
     for page in pages:
         lines.append(f"- **{page.name}**: {len(page.statements)} queries.")
@@ -172,6 +177,10 @@ def kept_analysis(previous: str) -> str:
     if ANALYSIS_START not in previous or ANALYSIS_END not in previous:
         return ""
     return previous.split(ANALYSIS_START, 1)[1].split(ANALYSIS_END, 1)[0]
+
+
+def _found(pages: list[Any], kind: str) -> int:
+    return sum(1 for page in pages for finding in page.findings if finding.startswith(kind))
 
 
 def _bulk_import_row(legacy: dict[str, Any]) -> str:

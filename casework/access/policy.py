@@ -79,7 +79,8 @@ class NeedToKnow:
 # What each user's need to know was found to be during the current request, remembered from
 # the first read until the request writes anything (see `need_to_know_remembered`). None
 # outside a request: workers, commands and tests calling selectors read afresh every time.
-_remembered: ContextVar[dict[int, NeedToKnow] | None] = ContextVar(
+# Each entry keeps whether it was read inside a transaction (see `need_to_know`).
+_remembered: ContextVar[dict[int, tuple[bool, NeedToKnow]] | None] = ContextVar(
     "need_to_know_remembered", default=None
 )
 
@@ -90,13 +91,15 @@ def need_to_know_remembered() -> Iterator[None]:
     or four times: its list, the case, the readiness panel), and forget it the moment the
     request sends the database anything but a SELECT: a write (accepting a transfer,
     placing a restriction) may change what the user may see, and a transaction or savepoint
-    may be the start of one. So a read after a write always reads afresh."""
-    remembered: dict[int, NeedToKnow] = {}
+    may be the start of one. So a read after a write always reads afresh. (The outermost
+    COMMIT and ROLLBACK never pass the wrapper: `need_to_know` also forgets what was read
+    inside a transaction once it has ended, or outside one once one has begun.)"""
+    remembered: dict[int, tuple[bool, NeedToKnow]] = {}
 
     def forget_on_write(
         execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
     ) -> Any:
-        if sql.lstrip("( \n")[:6].upper() != "SELECT":
+        if sql is not _NEED_TO_KNOW_SQL and sql.lstrip("( \n")[:6].upper() != "SELECT":
             remembered.clear()
         return execute(sql, params, many, context)
 
@@ -112,10 +115,14 @@ def need_to_know(user: User) -> NeedToKnow:
     remembered = _remembered.get()
     if remembered is None:
         return _read_need_to_know(user)
-    if user.pk not in remembered:
-        known = _read_need_to_know(user)
-        remembered[user.pk] = known  # after the read: a write during it cleared the memo
-    return remembered[user.pk]
+    in_transaction = connection.in_atomic_block
+    entry = remembered.get(user.pk)
+    # Read inside a transaction that has since committed or rolled back (a grant it wrote
+    # may be gone), or outside one when a write may be starting: read afresh.
+    if entry is None or entry[0] != in_transaction:
+        entry = (in_transaction, _read_need_to_know(user))
+        remembered[user.pk] = entry  # after the read: a write during it cleared the memo
+    return entry[1]
 
 
 # Written by hand rather than with the ORM: it runs for every request and again inside every
@@ -223,7 +230,8 @@ def case_again(user: User, case: Case) -> Case:
     """`case` checked once more, for another panel of the same page: the case itself if
     `case_for` read it for `user` and the request has written nothing since (the need to
     know it was checked against is still the one this request remembers); otherwise read
-    and checked afresh by `case_for`. Writes always read afresh: use `case_for` in services."""
+    and checked afresh by `case_for`. For pages: services use `case_for`, which reads the
+    case inside their transaction."""
     if user.is_active and getattr(case, _CHECKED_AGAINST, None) is need_to_know(user):
         return case
     return case_for(user, case.pk)

@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 from typing import Annotated, Any, Literal
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import P, PathEx, Router, Schema, Status
@@ -391,13 +392,14 @@ def propose(request: HttpRequest, case_id: int, body: ProposeIn) -> Any:
     """Propose closing the case, with one of the procedure's reasons (R000-01, R000-02).
     Conditions that block a proposal are refused with what to record and where."""
     user = _user(request)
-    case = case_for(user, case_id)
-    # The record is read once for the proposal's gates and the task list sent back: a
-    # proposal writes to the closure, not to the record the procedure reads.
-    evaluation = EvaluationContext(build_case_view(case))
-    closure_propose(
-        actor=user, case=case, reason_id=body.reason_id, note=body.note, evaluation=evaluation
-    )
+    # The record is read once, in the proposal's transaction, for its gates and for the task
+    # list sent back: a proposal writes to the closure, not to the record the procedure reads.
+    with transaction.atomic():
+        case = case_for(user, case_id)
+        evaluation = EvaluationContext(build_case_view(case))
+        closure_propose(
+            actor=user, case=case, reason_id=body.reason_id, note=body.note, evaluation=evaluation
+        )
     return Status(201, _out(user, case_id, evaluation))
 
 

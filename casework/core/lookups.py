@@ -16,6 +16,9 @@ from django.db.models.lookups import In
 
 
 def _any_of(lookup: In[Any], compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    if not lookup.rhs_is_direct_value():  # a subquery: Django's own IN (SELECT ...)
+        sql, params = lookup.as_sql(compiler, connection)
+        return sql, list(params)
     lhs, lhs_params = lookup.process_lhs(compiler, connection)
     values = [value for value in lookup.rhs if value is not None]
     if not values:
@@ -24,8 +27,9 @@ def _any_of(lookup: In[Any], compiler: Any, connection: Any) -> tuple[str, list[
     return f"{lhs} = ANY(%s)", [*lhs_params, values]
 
 
+# Not `In[Any]`: the subscript needs django-stubs-ext's runtime patch.
 @Field.register_lookup
-class InList(In[Any]):
+class InList(In):  # type: ignore[type-arg]
     lookup_name = "in_list"
 
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:

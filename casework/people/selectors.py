@@ -160,7 +160,9 @@ def people_search(user: User, text: str, *, everyone: bool = False) -> list[Matc
     else:
         ids = []
         if query.words:
-            ids += _name_candidates([sound_code(w) for w in query.words])
+            ids += _name_candidates(
+                [sound_code(w) for w in query.words], None if everyone else user
+            )
         if query.born:
             ids += Person.objects.filter(
                 Q(date_of_birth=query.born) | Q(expected_date_of_birth=query.born)
@@ -183,29 +185,34 @@ def people_search(user: User, text: str, *, everyone: bool = False) -> list[Matc
     return [Match(people[pk], -minus, why, pk in visible) for minus, _, _, pk, why in best]
 
 
-def _name_candidates(codes: list[str]) -> list[int]:
-    """Up to NAME_CANDIDATES people to score for the typed names' sound codes: first everyone
-    whose name has every code, then people sharing the code of the last name typed (usually
-    the family name, the rarer one), so a misspelt or changed first name still finds the
-    family. Among two million people a given name's code can be shared by fifty thousand, so
+def _name_candidates(codes: list[str], user: User | None = None) -> list[int]:
+    """Up to NAME_CANDIDATES people to score for the typed names' sound codes, newest record
+    first (the likeliest duplicate at the front door): for a `user` searching their own
+    people, first the subjects of cases they can see whose name has every code; then anyone
+    whose name has every code; then people sharing any one code, the last name typed first
+    (usually the family name, the rarer one), so a misspelt or changed name still finds the
+    family. Among two million people a given name's code can be shared by fifty thousand:
     candidates are never cut alphabetically, and counting each person's shared codes (which
-    reads every row of every code) is avoided: these read only the rarer code's rows."""
+    reads every row of every code) is avoided."""
     first, *others = dict.fromkeys(codes)
-    everything = PersonNameKey.objects.filter(key=first)
+    every_code = PersonNameKey.objects.filter(key=first)
     for code in others:
-        everything = everything.filter(
+        every_code = every_code.filter(
             Exists(PersonNameKey.objects.filter(person_id=OuterRef("person_id"), key=code))
         )
-    found = list(
-        everything.order_by("person_id").values_list("person_id", flat=True)[:NAME_CANDIDATES]
-    )
-    if others and len(found) < NAME_CANDIDATES:
-        found += (
-            PersonNameKey.objects.filter(key=codes[-1])
-            .order_by("person_id")
-            .values_list("person_id", flat=True)[:NAME_CANDIDATES]
-        )
-    return list(dict.fromkeys(found))[:NAME_CANDIDATES]
+    tiers = [every_code]
+    if user is not None:
+        mine = cases_visible_to(user).filter(subject_id=OuterRef("person_id"))
+        tiers.insert(0, every_code.filter(Exists(mine)))
+    if others:
+        tiers += [PersonNameKey.objects.filter(key=code) for code in reversed(codes)]
+    found: dict[int, None] = {}
+    for tier in tiers:
+        if len(found) >= NAME_CANDIDATES:
+            break
+        ids = tier.order_by("-person_id").values_list("person_id", flat=True)
+        found.update(dict.fromkeys(ids[:NAME_CANDIDATES]))
+    return list(found)[:NAME_CANDIDATES]
 
 
 def _score(query: SearchQuery, words: list[str], born: dt.date | None) -> tuple[float, str]:

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -240,3 +240,30 @@ def test_x02_roles_for_a_case_come_from_the_current_memberships(
     assert not holds_role_for_case(outsider, open_case, Role.SOCIAL_WORKER)
     assert holds_role_for_case(head, open_case, Role.SERVICE_MANAGER)  # higher on the ladder
     assert not holds_role_for_case(manager, open_case, Role.SERVICE_MANAGER)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_what_a_rolled_back_transaction_granted_is_forgotten(
+    outsider: User, open_case: Case
+) -> None:
+    """A grant written and read inside a transaction that then rolls back is not remembered
+    for the rest of the request: the outermost ROLLBACK (and COMMIT) never passes the
+    statement watcher, so what was read inside a transaction is read afresh after it."""
+
+    class Refused(Exception):
+        pass
+
+    def grant_read_and_roll_back() -> None:
+        with transaction.atomic():
+            emergency_access_open(
+                actor=outsider,
+                case_reference=open_case.reference,
+                reason="Police at the door asking about this child now",
+            )
+            assert _visible(outsider, open_case)
+            raise Refused
+
+    with need_to_know_remembered():
+        with pytest.raises(Refused):
+            grant_read_and_roll_back()
+        assert not _visible(outsider, open_case)

@@ -19,6 +19,9 @@ def test_in_list_matches_in(worker: User, open_case: Case) -> None:
     assert set(Person.objects.filter(pk__in_list=ids)) == {others[0], others[2]}
     assert list(Person.objects.filter(pk__in_list=[])) == []
     assert list(Person.objects.filter(pk__in_list=[None])) == []
+    # A subquery goes to the database as Django's own IN (SELECT ...).
+    listed = Person.objects.filter(family_name="List", given_name__in=["P0", "P2"])
+    assert set(Person.objects.filter(pk__in_list=listed.values("pk"))) == {others[0], others[2]}
     subject = open_case.subject_id
     assert list(Case.objects.filter(subject_id__in_list=[subject, 1])) == [open_case]
     assert list(Case.objects.filter(subject__in_list=[open_case.subject])) == [open_case]

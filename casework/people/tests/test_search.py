@@ -188,19 +188,21 @@ def test_x02_the_candidates_need_to_know_agrees_with_people_visible_to(
 
 
 def test_j5_everyone_with_all_the_names_typed_comes_before_people_sharing_one(
-    worker: User, team_ai: Team
+    worker: User, outsider: User, team_ai: Team, team_sgcp: Team
 ) -> None:
     """Candidates are the people whose name has every typed name's sound code first, then
-    people sharing the last name typed: with more people called Molly than can be scored,
-    Molly Collins is still found, and a Collins with another first name is a candidate."""
+    people sharing one, the last name typed (usually the family name) first, newest records
+    first: with more people called Molly than can be scored, Molly Collins is found, and a
+    Collins with another first name comes before the other Mollys. A worker's own people
+    with every name come before everyone else's."""
     from casework.people import selectors
 
-    def child(given: str, family: str) -> Person:
-        found = person_create(actor=worker, given_name=given, family_name=family)
+    def child(given: str, family: str, team: Team = team_ai, actor: User = worker) -> Person:
+        found = person_create(actor=actor, given_name=given, family_name=family)
         case_open(
-            actor=worker,
+            actor=actor,
             subject=found,
-            team=team_ai,
+            team=team,
             received_on=dt.date(2026, 1, 5),
             source="1A",
             reason="Concern",
@@ -210,14 +212,19 @@ def test_j5_everyone_with_all_the_names_typed_comes_before_people_sharing_one(
     crowd = [child("Molly", f"Other{n}") for n in range(6)]
     wanted = child("Molly", "Collins")
     family = child("Ann", "Collins")
+    elsewhere = child("Molly", "Collins", team_sgcp, outsider)  # newer, in another team
     codes = [sound_code("molly"), sound_code("collins")]
-    original = selectors.NAME_CANDIDATES
-    selectors.NAME_CANDIDATES = 3  # fewer than the Mollys
-    try:
-        candidates = selectors._name_candidates(codes)
-    finally:
-        selectors.NAME_CANDIDATES = original
-    assert candidates[0] == wanted.pk
-    assert family.pk in candidates
-    assert not {p.pk for p in crowd} & set(candidates)
+
+    def candidates(limit: int, user: User | None = None) -> list[int]:
+        original = selectors.NAME_CANDIDATES
+        selectors.NAME_CANDIDATES = limit  # fewer than the Mollys
+        try:
+            return selectors._name_candidates(codes, user)
+        finally:
+            selectors.NAME_CANDIDATES = original
+
+    assert candidates(3) == [elsewhere.pk, wanted.pk, family.pk]
+    assert candidates(5) == [elsewhere.pk, wanted.pk, family.pk, crowd[5].pk, crowd[4].pk]
+    # Searching their own people, the worker's Molly Collins comes first.
+    assert candidates(1, worker) == [wanted.pk]
     assert people_search(worker, "Molly Collins")[0].person == wanted

@@ -152,18 +152,8 @@ def test_my_cases_lists_allocated_and_team_cases_with_keyset_pages(
 def test_team_cases_page_by_keyset_without_repeats_or_gaps(worker: User, team_ai: Team) -> None:
     """Lists paginate by keyset: following 'Older cases' visits every case exactly once."""
     from casework.cases.selectors import team_open_cases
-    from casework.cases.services import case_open
 
-    for n in range(7):
-        person = person_create(actor=worker, given_name=f"Child{n}", family_name="Paged")
-        case_open(
-            actor=worker,
-            subject=person,
-            team=team_ai,
-            received_on=TODAY - dt.timedelta(days=n // 2),
-            source="1A",
-            reason="Concern",
-        )
+    _open_cases_in(team_ai, worker, 7, allocated=False)
     seen: list[int] = []
     after = None
     while True:

@@ -70,15 +70,21 @@ def people(worker: User, team_ai: Team) -> dict[str, Person]:
         ),
     }
     for person in made.values():
-        case_open(
-            actor=worker,
-            subject=person,
-            team=team_ai,
-            received_on=dt.date(2026, 1, 5),
-            source="6",
-            reason="Concern",
-        )
+        _with_a_case(person, worker, team_ai, source="6")
     return made
+
+
+def _with_a_case(person: Person, worker: User, team: Team, *, source: str = "1A") -> Person:
+    """`person`, now the subject of an open case in `team`."""
+    case_open(
+        actor=worker,
+        subject=person,
+        team=team,
+        received_on=dt.date(2026, 1, 5),
+        source=source,
+        reason="Concern",
+    )
+    return person
 
 
 def test_j5_tolerant_search_ranks_name_and_date_of_birth(
@@ -151,16 +157,7 @@ def test_x02_the_candidates_need_to_know_agrees_with_people_visible_to(
         return person_create(actor=worker, given_name=name, family_name="Known")
 
     def subject_of_a_case(name: str) -> Person:
-        child = person(name)
-        case_open(
-            actor=worker,
-            subject=child,
-            team=team_ai,
-            received_on=dt.date(2026, 1, 5),
-            source="1A",
-            reason="Concern",
-        )
-        return child
+        return _with_a_case(person(name), worker, team_ai)
 
     child, restricted = subject_of_a_case("Child"), subject_of_a_case("Restricted")
     mother, sibling, carer, cared_for, stranger = (
@@ -198,16 +195,9 @@ def test_j5_everyone_with_all_the_names_typed_comes_before_people_sharing_one(
     from casework.people import selectors
 
     def child(given: str, family: str, team: Team = team_ai, actor: User = worker) -> Person:
-        found = person_create(actor=actor, given_name=given, family_name=family)
-        case_open(
-            actor=actor,
-            subject=found,
-            team=team,
-            received_on=dt.date(2026, 1, 5),
-            source="1A",
-            reason="Concern",
+        return _with_a_case(
+            person_create(actor=actor, given_name=given, family_name=family), actor, team
         )
-        return found
 
     crowd = [child("Molly", f"Other{n}") for n in range(6)]
     wanted = child("Molly", "Collins")

@@ -76,13 +76,18 @@ class NeedToKnow:
         return frozenset(seat.role for seat in self.seats)
 
 
-# What each user's need to know was found to be during the current request, remembered from
-# the first read until the request writes anything (see `need_to_know_remembered`). None
-# outside a request: workers, commands and tests calling selectors read afresh every time.
-# Each entry keeps whether it was read inside a transaction (see `need_to_know`).
-_remembered: ContextVar[dict[int, tuple[bool, NeedToKnow]] | None] = ContextVar(
-    "need_to_know_remembered", default=None
-)
+@dataclass
+class _Remembered:
+    """What each user's need to know was found to be during the current request, remembered
+    from the first read until the request writes anything (see `need_to_know_remembered`).
+    `depth` is how many transactions were open when the request began (a test's own)."""
+
+    depth: int
+    known: dict[int, NeedToKnow]
+
+
+# None outside a request: workers, commands and tests calling selectors read afresh.
+_remembered: ContextVar[_Remembered | None] = ContextVar("need_to_know_remembered", default=None)
 
 
 @contextmanager
@@ -91,16 +96,16 @@ def need_to_know_remembered() -> Iterator[None]:
     or four times: its list, the case, the readiness panel), and forget it the moment the
     request sends the database anything but a SELECT: a write (accepting a transfer,
     placing a restriction) may change what the user may see, and a transaction or savepoint
-    may be the start of one. So a read after a write always reads afresh. (The outermost
-    COMMIT and ROLLBACK never pass the wrapper: `need_to_know` also forgets what was read
-    inside a transaction once it has ended, or outside one once one has begun.)"""
-    remembered: dict[int, tuple[bool, NeedToKnow]] = {}
+    may be the start of one. So a read after a write always reads afresh. Inside a
+    transaction the request opens (a service's), nothing is remembered or used: what is read
+    there may be rolled back, and the outermost COMMIT and ROLLBACK never pass the wrapper."""
+    remembered = _Remembered(depth=len(connection.atomic_blocks), known={})
 
     def forget_on_write(
         execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
     ) -> Any:
         if sql is not _NEED_TO_KNOW_SQL and sql.lstrip("( \n")[:6].upper() != "SELECT":
-            remembered.clear()
+            remembered.known.clear()
         return execute(sql, params, many, context)
 
     token = _remembered.set(remembered)
@@ -113,16 +118,13 @@ def need_to_know_remembered() -> Iterator[None]:
 
 def need_to_know(user: User) -> NeedToKnow:
     remembered = _remembered.get()
-    if remembered is None:
+    if remembered is None or len(connection.atomic_blocks) > remembered.depth:
+        # Outside a request, or inside a transaction the request opened: read afresh.
         return _read_need_to_know(user)
-    in_transaction = connection.in_atomic_block
-    entry = remembered.get(user.pk)
-    # Read inside a transaction that has since committed or rolled back (a grant it wrote
-    # may be gone), or outside one when a write may be starting: read afresh.
-    if entry is None or entry[0] != in_transaction:
-        entry = (in_transaction, _read_need_to_know(user))
-        remembered[user.pk] = entry  # after the read: a write during it cleared the memo
-    return entry[1]
+    known = remembered.known.get(user.pk)
+    if known is None:
+        known = remembered.known[user.pk] = _read_need_to_know(user)
+    return known
 
 
 # Written by hand rather than with the ORM: it runs for every request and again inside every

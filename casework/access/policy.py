@@ -72,6 +72,7 @@ class NeedToKnow:
     def area_wide(self) -> frozenset[str]:
         return frozenset(s.service_area for s in self.seats if s.role in SERVICE_AREA_WIDE_ROLES)
 
+    @property
     def roles(self) -> frozenset[str]:
         return frozenset(seat.role for seat in self.seats)
 
@@ -104,7 +105,8 @@ def need_to_know_remembered() -> Iterator[None]:
     def forget_on_write(
         execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
     ) -> Any:
-        if sql is not _NEED_TO_KNOW_SQL and sql.lstrip("( \n")[:6].upper() != "SELECT":
+        # Only the statement's start is looked at: this runs for every query of a request.
+        if sql is not _NEED_TO_KNOW_SQL and sql[:40].lstrip("( \n")[:6].upper() != "SELECT":
             remembered.known.clear()
         return execute(sql, params, many, context)
 

@@ -47,7 +47,7 @@ class Sections:
 
 
 def _sections(user: User) -> Sections:
-    roles = need_to_know(user).roles()  # read once a request with the need to know
+    roles = need_to_know(user).roles  # read once a request with the need to know
     return Sections(
         team_cases=bool(roles),
         dashboards=bool(roles & MANAGER_ROLES),

@@ -343,7 +343,9 @@ def stop(server: subprocess.Popen[bytes]) -> None:
         server.wait(timeout=30)
 
 
-def measure_http(fx: Fixtures, port: int, seconds: float, threads: int) -> list[loadgen.Result]:
+def measure_http(
+    fx: Fixtures, port: int, seconds: float, threads: int, only: str = ""
+) -> list[loadgen.Result]:
     def signed_in(usernames: list[str]) -> list[loadgen.Client]:
         clients = []
         for username in usernames:
@@ -418,6 +420,8 @@ def measure_http(fx: Fixtures, port: int, seconds: float, threads: int) -> list[
         ("manager dashboard /oversight/", manager_clients[:2], fixed("/oversight/"), None, None),
     ]
     for name, clients, maker, rate, limit in plan:
+        if only and only not in name:
+            continue
         # Warm: one request per client, not counted ("warm" figures, as the targets say).
         if name != "closure proposal (API POST)":
             loadgen.run(name, clients, maker, seconds=60, max_requests=len(clients))
@@ -646,7 +650,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite-seconds", type=float, default=None)
     parser.add_argument("--docs", action="store_true", help="rewrite docs/performance.md")
     parser.add_argument("--skip-generate", action="store_true")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="measure only the pages whose name contains this (e.g. 'case page'), and "
+        "nothing else: for checking a change quickly; writes no report",
+    )
     args = parser.parse_args(argv)
+    if args.only and args.docs:
+        parser.error("--only measures a part, so it cannot rewrite docs/performance.md")
     scale = parse_scale(args.scale)
     small = scale < 0.01
     seconds = args.seconds or (5.0 if small else 20.0)
@@ -670,9 +682,11 @@ def main(argv: list[str] | None = None) -> int:
     say(f"Serving with gunicorn ({args.server_workers} workers) and measuring...")
     server = serve(name, args.port, args.server_workers)
     try:
-        results = measure_http(fx, args.port, seconds, args.threads)
+        results = measure_http(fx, args.port, seconds, args.threads, args.only)
     finally:
         stop(server)
+    if args.only:
+        return 0 if results else 2
 
     say("pgbench -S floor...")
     pg = pgbench(seconds, args.threads)

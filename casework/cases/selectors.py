@@ -22,6 +22,12 @@ from casework.people.models import (
     RelationshipKind,
     Residence,
 )
+from casework.policy.caseview import (
+    AlreadyRead,
+    current_contacts,
+    current_residence,
+    previous_case,
+)
 
 CHRONOLOGY_PAGE = 50
 CHRONOLOGY_MAX = 2000
@@ -49,6 +55,8 @@ class CasePage:
     allocations: list[Allocation]
     chronology: list[AuditEvent]
     documents: list[Document] = field(default_factory=list)
+    # The same reads, whole, for the readiness panel and the re-referral panel to reuse.
+    already_read: AlreadyRead | None = None
     chronology_has_more: bool = False
     chronology_category: str = ""
     today: dt.date = field(default_factory=timezone.localdate)
@@ -94,11 +102,7 @@ def case_page(
         related=("subject", "responsible_team__authority", "allocated_worker"),
     )
     subject = case.subject
-    residence = (
-        Residence.objects.select_related("address")
-        .filter(person=subject, ended_on__isnull=True)
-        .first()
-    )
+    residence = current_residence(subject)
     household: list[Person] = []
     if residence is not None:
         household = list(
@@ -129,9 +133,10 @@ def case_page(
                 and rel.relative_id == subject.pk,
             )
         )
-    contacts = list(ProfessionalContact.objects.filter(person=subject, ended_on__isnull=True))
+    contacts = current_contacts(subject)
     plans = list(case.plans.all())
-    visits = list(case.visits.select_related("visited_by")[:VISITS_SHOWN])
+    # Every visit, not only those shown: the closure readiness panel's case view uses them.
+    visits = list(case.visits.select_related("visited_by"))
     allocations = list(case.allocations.select_related("team", "worker"))
     category = category if category in AuditCategory.values else ""
     chronology = AuditEvent.objects.filter(case=case).select_related("actor")
@@ -140,6 +145,16 @@ def case_page(
     limit = CHRONOLOGY_MAX if whole_chronology else CHRONOLOGY_PAGE
     events = list(chronology[: limit + 1])
     documents = list(case.documents.select_related("uploaded_by"))
+    already_read = AlreadyRead(
+        case=case,
+        contacts=contacts,
+        residence=residence,
+        plans=plans,
+        visits=visits,
+        documents=documents,
+        previous=previous_case(case),
+        allocations=allocations,
+    )
     return CasePage(
         case=case,
         current_residence=residence,
@@ -147,12 +162,13 @@ def case_page(
         relatives=relatives,
         contacts=contacts,
         plans=plans,
-        visits=visits,
+        visits=visits[:VISITS_SHOWN],
         allocations=allocations,
         chronology=events[:limit],
         chronology_has_more=len(events) > limit,
         chronology_category=category,
         documents=documents,
+        already_read=already_read,
     )
 
 

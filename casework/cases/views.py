@@ -104,7 +104,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         )
     except NotFound as missing:
         raise Http404(str(missing)) from missing
-    readiness = closure_readiness(_user(request), page.case)
+    readiness = closure_readiness(_user(request), page.case, already_read=page.already_read)
     return render(
         request,
         "cases/case_detail.html",
@@ -117,7 +117,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             )
             .select_related("to_team")
             .first(),
-            "returning": coming_back(_user(request), page.case),
+            "returning": coming_back(_user(request), page.case, already_read=page.already_read),
             "access": case_access(_user(request), page.case),
         },
     )

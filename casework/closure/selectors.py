@@ -31,7 +31,7 @@ from casework.closure.models import (
 )
 from casework.closure.services import canonical_content, content_hash, signed_form_id
 from casework.organisation.models import Membership, Role
-from casework.policy.caseview import build_case_view
+from casework.policy.caseview import AlreadyRead, build_case_view
 from casework.policy.conditions import EvaluationContext
 from casework.policy.evaluate import (
     FieldState,
@@ -281,8 +281,11 @@ class Readiness:
         return reverse("closure-propose", kwargs={"case_id": self.case.pk})
 
 
-def closure_readiness(user: User, case: Case) -> Readiness:
-    """For the case page. Runs a fixed number of queries however big the record is."""
+def closure_readiness(
+    user: User, case: Case, *, already_read: AlreadyRead | None = None
+) -> Readiness:
+    """For the case page. Runs a fixed number of queries however big the record is, fewer
+    when given what the page has already read of the case in this request."""
     case = case_again(user, case)
     pack = bound_pack(case.responsible_team.authority, case.service_area, PackPurpose.CLOSURE)
     closure = _latest_closure(case)
@@ -293,7 +296,7 @@ def closure_readiness(user: User, case: Case) -> Readiness:
     readiness = Readiness(case, pack, closure)
     if case.status != CaseStatus.OPEN:
         return readiness
-    evaluation = EvaluationContext(build_case_view(case))
+    evaluation = EvaluationContext(build_case_view(case, already_read=already_read))
     propose = _propose_step(pack)
     spec = pack.spec.closure
     propose_ids = list(dict.fromkeys(propose.gates if propose else []))

@@ -21,6 +21,7 @@ of the authority's own closure days (e.g. a council's extra day at Christmas).
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -45,6 +46,20 @@ def _bank_holidays(nation: str) -> holidays.HolidayBase:
     return holidays.country_holidays("GB", subdiv=nation)
 
 
+@lru_cache(maxsize=256)
+def _weekday_bank_holidays(nation: str, year: int) -> frozenset[dt.date]:
+    """The bank holidays of `year` that fall on a weekday (substitute days included)."""
+    calendar = _bank_holidays(nation)
+    dt.date(year, 1, 1) in calendar  # noqa: B015 - fills in the year (the library is lazy)
+    return frozenset(day for day in calendar if day.year == year and day.weekday() < 5)
+
+
+def _weekdays_up_to(day: dt.date) -> int:
+    """Weekdays from 1 January of year 1 (a Monday) up to and including `day`."""
+    ordinal = day.toordinal()
+    return 5 * (ordinal // 7) + min(ordinal % 7, 5)
+
+
 class WorkingDayCalendar:
     """Bank holidays of one nation plus an authority's own closure days."""
 
@@ -52,6 +67,13 @@ class WorkingDayCalendar:
         self.nation = nation
         self._bank_holidays = _bank_holidays(nation)
         self._closure_days = frozenset(closure_days)
+        # Weekday closure days that are not bank holidays, sorted: with the bank holidays,
+        # what a count of weekdays must take off.
+        self._extra_days_off = sorted(
+            day
+            for day in self._closure_days
+            if day.weekday() < 5 and day not in _weekday_bank_holidays(nation, day.year)
+        )
 
     def is_working_day(self, day: dt.date) -> bool:
         return (
@@ -87,15 +109,18 @@ class WorkingDayCalendar:
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
         if end < start:
             return -self.working_days_between(end, start)
-        count = 0
-        day = start + dt.timedelta(days=1)
-        # Whole weeks contribute five weekdays less any holidays inside them; walking day by
-        # day is simpler and fast enough for the spans the procedures use (weeks to months).
-        while day <= end:
-            if self.is_working_day(day):
-                count += 1
-            day += dt.timedelta(days=1)
-        return count
+        # Counted, not walked: a case open for years is counted on every page that shows it.
+        weekdays = _weekdays_up_to(end) - _weekdays_up_to(start)
+        bank_holidays = sum(
+            1
+            for year in range(start.year, end.year + 1)
+            for day in _weekday_bank_holidays(self.nation, year)
+            if start < day <= end
+        )
+        closure_days = bisect_right(self._extra_days_off, end) - bisect_right(
+            self._extra_days_off, start
+        )
+        return weekdays - bank_holidays - closure_days
 
 
 def default_calendar() -> WorkingDayCalendar:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections import OrderedDict
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 
 from casework.core.calendar import NATIONS, WorkingDayCalendar
 from casework.core.dates import long_date
@@ -52,6 +56,10 @@ SERVICE_AREA_WIDE_ROLES = frozenset(
 )
 
 
+def _new_calendar_key() -> str:
+    return uuid.uuid4().hex
+
+
 class Authority(models.Model):
     name = models.CharField(max_length=200)
     la_code = models.CharField(
@@ -63,6 +71,13 @@ class Authority(models.Model):
         default="ENG",
         help_text="Whose bank holidays count when working days are calculated.",
     )
+    # Changed (to a value never used before) whenever a closure day is saved or deleted, so
+    # that each process can keep the calendar it built and know, from the authority row it
+    # has read anyway, whether it is still the current one (see `calendar`).
+    # Empty (a row written by hand, not through Django) means "do not keep".
+    calendar_key = models.CharField(
+        max_length=32, default=_new_calendar_key, db_default="", editable=False
+    )
 
     class Meta:
         verbose_name_plural = "authorities"
@@ -71,7 +86,27 @@ class Authority(models.Model):
         return self.name
 
     def calendar(self) -> WorkingDayCalendar:
-        return WorkingDayCalendar(self.nation, self.closure_days.values_list("day", flat=True))
+        """The authority's working-day calendar: its nation's bank holidays and its own
+        closure days. Kept per process under the authority's `calendar_key`, which a change
+        of closure days replaces: pages and services that count working days (every case
+        page, every closure) need not read the closure days each time. A key is never
+        reused, so a calendar read in a transaction that rolled back is never served."""
+        key = (self.pk, self.nation, self.calendar_key)
+        keep = self.pk is not None and bool(self.calendar_key)
+        calendar = _CALENDARS.get(key) if keep else None
+        if calendar is None:
+            calendar = WorkingDayCalendar(
+                self.nation, self.closure_days.values_list("day", flat=True)
+            )
+            if keep:
+                _CALENDARS[key] = calendar
+                while len(_CALENDARS) > _CALENDARS_KEPT:
+                    _CALENDARS.popitem(last=False)
+        return calendar
+
+
+_CALENDARS: OrderedDict[tuple[int | None, str, str], WorkingDayCalendar] = OrderedDict()
+_CALENDARS_KEPT = 64  # one Casework serves one authority; tests make many
 
 
 class ClosureDay(models.Model):
@@ -89,6 +124,21 @@ class ClosureDay(models.Model):
 
     def __str__(self) -> str:
         return f"{long_date(self.day)}: {self.reason}"
+
+
+def _closure_days_changed(instance: ClosureDay, **kwargs: Any) -> None:
+    """A closure day saved or deleted (the admin, the demo) gives its authority a new
+    calendar key. `QuerySet.update` and `bulk_create` send no signal: change closure days
+    one by one, as the admin does."""
+    key = _new_calendar_key()
+    Authority.objects.filter(pk=instance.authority_id).update(calendar_key=key)
+    # The authority object the closure day was made with sees the change too.
+    if ClosureDay._meta.get_field("authority").is_cached(instance):
+        instance.authority.calendar_key = key
+
+
+post_save.connect(_closure_days_changed, sender=ClosureDay, dispatch_uid="closure-day-saved")
+post_delete.connect(_closure_days_changed, sender=ClosureDay, dispatch_uid="closure-day-deleted")
 
 
 class TeamFunction(models.TextChoices):

@@ -20,7 +20,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from casework.cases.models import Case, CaseStatus
+from casework.cases.models import Allocation, Case, CaseStatus, Document, Plan, Visit
 from casework.core.calendar import WorkingDayCalendar
 from casework.organisation.models import Authority
 from casework.people.models import (
@@ -270,6 +270,24 @@ def _ts(day: dt.date | None) -> dt.datetime | None:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
+@dataclass(frozen=True)
+class AlreadyRead:
+    """What a page has already read of a case in this request, so that building its view
+    does not read it again (the case page: six queries fewer). Each list is the whole of
+    it, in the models' own order, read as the builder would read it; `case` carries its
+    subject and its team's authority. Services never pass this: they build from a fresh
+    read inside their transaction."""
+
+    case: Case
+    contacts: list[ProfessionalContact]  # current ones (not ended)
+    residence: Residence | None  # the current one
+    plans: list[Plan]
+    visits: list[Visit]
+    documents: list[Document]
+    previous: Case | None  # the subject's latest closed case in the service, with its team
+    allocations: list[Allocation]
+
+
 @dataclass
 class CaseViewBuilder:
     """Builds the view for one case in a fixed number of queries."""
@@ -277,6 +295,7 @@ class CaseViewBuilder:
     case: Case
     today: dt.date = field(default_factory=timezone.localdate)
     calendar: WorkingDayCalendar | None = None
+    already_read: AlreadyRead | None = None
 
     def _dated(self, day: dt.date, calendar: WorkingDayCalendar) -> dict[str, Any]:
         return {
@@ -285,39 +304,44 @@ class CaseViewBuilder:
         }
 
     def build(self) -> dict[str, Any]:
-        case = Case.objects.select_related("subject", "responsible_team__authority").get(
-            pk=self.case.pk
+        known = self.already_read
+        if known is not None and known.case.pk != self.case.pk:
+            raise ValueError("The records already read are of another case.")
+        case = (
+            known.case
+            if known is not None
+            else Case.objects.select_related("subject", "responsible_team__authority").get(
+                pk=self.case.pk
+            )
         )
         calendar = self.calendar or _calendar_for(case.responsible_team.authority)
         subject = case.subject
         today = self.today
-        contacts = list(ProfessionalContact.objects.filter(person=subject, ended_on__isnull=True))
-        residence = Residence.objects.filter(person=subject, ended_on__isnull=True).first()
+        if known is not None:
+            contacts, residence = known.contacts, known.residence
+            plans, visits, documents = known.plans, known.visits, known.documents
+            previous = known.previous
+            workers = {a.worker_id for a in known.allocations if a.worker_id is not None}
+        else:
+            contacts = current_contacts(subject)
+            residence = current_residence(subject)
+            plans = list(case.plans.all())
+            visits = list(case.visits.all())
+            documents = list(case.documents.all())
+            previous = previous_case(case)
+            workers = set(case.allocations.exclude(worker=None).values_list("worker_id", flat=True))
         household = self._household(subject, residence)
         carer_links = list(
             CarerLink.objects.filter(Q(carer=subject) | Q(cared_for=subject), ended_on__isnull=True)
         )
-        plans = list(case.plans.all())
         s47_outcomes = list(case.section47_enquiries.values_list("outcome", flat=True))
-        visits = list(case.visits.all())
         assessments = list(case.assessments.all())
         meetings = list(case.meetings.all())
         supervisions = list(case.supervisions.all())
         decisions = list(case.decisions.all())
         consents = list(case.consents.all())
-        documents = list(case.documents.all())
         notes = list(case.notes.values_list("occurred_on", "kind"))
         referrals = list(case.referrals.all())
-        workers = set(case.allocations.exclude(worker=None).values_list("worker_id", flat=True))
-        previous = (
-            Case.objects.filter(
-                subject=subject, service_area=case.service_area, status=CaseStatus.CLOSED
-            )
-            .exclude(pk=case.pk)
-            .select_related("responsible_team")
-            .order_by("-closed_on", "-id")
-            .first()
-        )
         key_safe = KeySafe.objects.filter(person=subject).first()
         has_phone = PhoneNumber.objects.filter(person=subject, is_current=True).exists()
         lead = next((c for c in contacts if c.is_lead_professional), None)
@@ -540,6 +564,31 @@ class CaseViewBuilder:
         return summary
 
 
+def current_contacts(subject: Person) -> list[ProfessionalContact]:
+    return list(ProfessionalContact.objects.filter(person=subject, ended_on__isnull=True))
+
+
+def current_residence(subject: Person) -> Residence | None:
+    return (
+        Residence.objects.select_related("address")
+        .filter(person=subject, ended_on__isnull=True)
+        .first()
+    )
+
+
+def previous_case(case: Case) -> Case | None:
+    """The subject's latest closed case in the same service, with its team."""
+    return (
+        Case.objects.filter(
+            subject_id=case.subject_id, service_area=case.service_area, status=CaseStatus.CLOSED
+        )
+        .exclude(pk=case.pk)
+        .select_related("responsible_team")
+        .order_by("-closed_on", "-id")
+        .first()
+    )
+
+
 def _age_at_death(person: Person) -> int:
     if person.date_of_death is None:
         return -1
@@ -555,5 +604,9 @@ def _calendar_for(authority: Authority) -> WorkingDayCalendar:
     return authority.calendar()
 
 
-def build_case_view(case: Case, *, today: dt.date | None = None) -> dict[str, Any]:
-    return CaseViewBuilder(case=case, today=today or timezone.localdate()).build()
+def build_case_view(
+    case: Case, *, today: dt.date | None = None, already_read: AlreadyRead | None = None
+) -> dict[str, Any]:
+    return CaseViewBuilder(
+        case=case, today=today or timezone.localdate(), already_read=already_read
+    ).build()

@@ -14,11 +14,11 @@ from casework.access.policy import case_again, case_for
 from casework.accounts.models import User
 from casework.audit.models import AuditCategory
 from casework.audit.services import audit_record
-from casework.cases.models import Case, CaseStatus, Referral
+from casework.cases.models import Case, Referral
 from casework.closure.models import SignedDocument
 from casework.core.errors import InvalidInput, Problem
 from casework.policy.answers import answer_problems
-from casework.policy.caseview import build_case_view
+from casework.policy.caseview import AlreadyRead, build_case_view, previous_case
 from casework.policy.conditions import EvaluationContext
 from casework.policy.evaluate import form_fields
 from casework.policy.loader import PolicyPack
@@ -46,18 +46,14 @@ class ComingBack:
         )
 
 
-def coming_back(actor: User, case: Case) -> ComingBack | None:
+def coming_back(
+    actor: User, case: Case, *, already_read: AlreadyRead | None = None
+) -> ComingBack | None:
     """For a case opened from a referral, the subject's last closed case in the same service
-    and its last signed summary; None for a first referral."""
+    and its last signed summary; None for a first referral. The case page passes what it
+    has already read (the previous case among it)."""
     case = case_again(actor, case)
-    previous = (
-        Case.objects.filter(
-            subject=case.subject, service_area=case.service_area, status=CaseStatus.CLOSED
-        )
-        .exclude(pk=case.pk)
-        .order_by("-closed_on", "-id")
-        .first()
-    )
+    previous = already_read.previous if already_read is not None else previous_case(case)
     if previous is None:
         return None
     summary = (

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from casework.access.models import EmergencyAccess, Restriction
 from casework.access.policy import (
+    case_for,
     cases_visible_to,
     holds_role_for_case,
     is_manager_for,
@@ -27,6 +28,7 @@ from casework.access.policy import (
 from casework.access.services import emergency_access_open, restriction_place
 from casework.accounts.models import User
 from casework.cases.models import Case
+from casework.core.errors import NotFound
 from casework.organisation.models import Role, Team
 from casework.people.selectors import people_visible_to
 from casework.transfers.models import (
@@ -133,7 +135,16 @@ def test_a_write_in_the_request_makes_the_next_question_read_afresh(
 
 
 def _visible(user: User, case: Case) -> bool:
-    return cases_visible_to(user).filter(pk=case.pk).exists()
+    """Whether `user` sees `case`, asked both of the list rule (`cases_visible_to`) and of
+    `case_for`, which applies the same rule in Python to the one case it reads by key: every
+    boundary below holds the two equal."""
+    listed = cases_visible_to(user).filter(pk=case.pk).exists()
+    try:
+        found = case_for(user, case.pk) == case
+    except NotFound:
+        found = False
+    assert found is listed, f"case_for says {found}, cases_visible_to says {listed}"
+    return listed
 
 
 @pytest.mark.parametrize("state", list(TransferState))
@@ -218,6 +229,36 @@ def test_x02_emergency_access_ends_when_it_expires_and_a_lifted_restriction_hide
     assert need_to_know(outsider).hidden_people == {open_case.subject_id}
     Restriction.objects.filter(pk=restriction.pk).update(lifted_at=timezone.now())
     assert need_to_know(outsider).hidden_people == frozenset()
+
+
+def test_x02_a_restriction_hides_the_case_from_its_team_but_not_from_those_named(
+    worker: User,
+    manager: User,
+    make_staff: Callable[..., User],
+    team_ai: Team,
+    open_case: Case,
+) -> None:
+    """A restricted subject's case is hidden from their own team, even from a head of
+    service who sees the whole area, except from those named on the restriction (the
+    allocated worker and the manager who placed it)."""
+    colleague = make_staff("colleague", team_ai)
+    head = make_staff("areahead", team_ai, Role.HEAD_OF_SERVICE)
+    assert _visible(colleague, open_case)
+    assert _visible(head, open_case)
+    restriction_place(actor=manager, case=open_case, reason="The subject is a member of staff.")
+    assert not _visible(colleague, open_case)
+    assert not _visible(head, open_case)
+    assert _visible(worker, open_case)
+    assert _visible(manager, open_case)
+
+
+def test_x02_the_allocated_worker_sees_the_case_from_outside_its_team(
+    outsider: User, open_case: Case
+) -> None:
+    assert not _visible(outsider, open_case)
+    Case.objects.filter(pk=open_case.pk).update(allocated_worker=outsider)
+    open_case.refresh_from_db()
+    assert _visible(outsider, open_case)
 
 
 def test_x02_roles_for_a_case_come_from_the_current_memberships(

@@ -16,7 +16,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from casework.accounts.models import User
 from casework.cases.models import Case
 from casework.cases.services import note_add, plan_start, visit_record
-from casework.organisation.models import Team
+from casework.organisation.models import Authority, Team
 from casework.people.models import Person
 from casework.people.services import (
     person_create,
@@ -24,6 +24,7 @@ from casework.people.services import (
     professional_contact_add,
     relationship_add,
 )
+from casework.policy.services import pack_bind
 
 TODAY = timezone.localdate()
 
@@ -108,6 +109,42 @@ def test_case_page_queries_do_not_grow_with_visits_events_or_family(
         )
     thick = _page_queries(client, open_case)
     assert thick == thin
+
+
+def test_x06_the_case_page_reads_each_of_the_cases_records_once(
+    open_case: Case, worker: User, authority: Authority
+) -> None:
+    """The closure readiness panel evaluates the procedure against the case view, which
+    needs the same plans, visits, documents and allocations the page shows: it is built
+    from the page's own reads (issue 10: the case page was 41 queries at council scale, 18
+    of them the panel reading the case again)."""
+    pack_bind(
+        actor=None,
+        authority=authority,
+        service_area="children",
+        purpose="closure",
+        pack_id="003-ending-interventions",
+    )
+    visit_record(actor=worker, case=open_case, visited_on=TODAY, subject_seen=True)
+    plan_start(actor=worker, case=open_case, kind="cin", started_on=TODAY)
+    client = Client()
+    client.force_login(worker)
+    authority.calendar()  # as any earlier request would have: the calendar is then kept
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("case-detail", kwargs={"case_id": open_case.pk}))
+    assert response.status_code == 200
+    assert response.context["readiness"].closing_gates  # the panel evaluated the procedure
+    for table in (
+        "cases_plan",
+        "cases_visit",
+        "cases_document",
+        "cases_allocation",
+        "people_professionalcontact",
+    ):
+        reads = [q["sql"] for q in queries.captured_queries if f'FROM "{table}"' in q["sql"]]
+        assert len(reads) == 1, (table, reads)
+    # The authority's calendar is kept between requests (casework.organisation.models).
+    assert not [q for q in queries.captured_queries if "organisation_closureday" in q["sql"]]
 
 
 def test_case_page_shows_household_visits_and_chronology(open_case: Case, worker: User) -> None:

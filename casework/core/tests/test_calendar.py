@@ -89,3 +89,42 @@ def test_x03_negative_days_go_backwards(start: dt.date, n: int) -> None:
 @given(a=dates, b=dates)
 def test_x03_counting_is_antisymmetric(a: dt.date, b: dt.date) -> None:
     assert ENGLAND.working_days_between(a, b) == -ENGLAND.working_days_between(b, a)
+
+
+def _walked(calendar: WorkingDayCalendar, start: dt.date, end: dt.date) -> int:
+    """Working days in (start, end], one day at a time: what the counting must equal."""
+    if end < start:
+        return -_walked(calendar, end, start)
+    days = (start + dt.timedelta(days=n) for n in range(1, (end - start).days + 1))
+    return sum(1 for day in days if calendar.is_working_day(day))
+
+
+CLOSED = WorkingDayCalendar(
+    "ENG",
+    [
+        dt.date(2026, 12, 24),  # a Thursday
+        dt.date(2026, 12, 25),  # Christmas Day itself: already a bank holiday
+        dt.date(2026, 12, 27),  # a Sunday
+        dt.date(2027, 1, 4),  # a Monday
+    ],
+)
+
+
+@given(
+    a=st.dates(min_value=dt.date(2015, 1, 1), max_value=dt.date(2032, 12, 31)),
+    b=st.dates(min_value=dt.date(2015, 1, 1), max_value=dt.date(2032, 12, 31)),
+    nation=st.sampled_from(["ENG", "WLS", "SCT", "NIR"]),
+)
+def test_x03_counting_working_days_equals_walking_them(a: dt.date, b: dt.date, nation: str) -> None:
+    """X-03: working days are counted arithmetically (weekdays, less the weekday bank
+    holidays and closure days in the span); the count equals a walk, day by day, for every
+    nation, across years, and with closure days on weekdays, weekends and bank holidays."""
+    for calendar in (WorkingDayCalendar(nation), CLOSED):
+        assert calendar.working_days_between(a, b) == _walked(calendar, a, b)
+
+
+def test_x03_closure_days_are_counted_once_whatever_day_they_fall_on() -> None:
+    # 23 Dec 2026 (Wed) to 5 Jan 2027 (Tue): weekdays 24, 25, 28, 29, 30, 31 Dec, 1, 4, 5
+    # Jan; bank holidays 25, 28 Dec and 1 Jan; closure days 24 Dec and 4 Jan.
+    assert ENGLAND.working_days_between(dt.date(2026, 12, 23), dt.date(2027, 1, 5)) == 6
+    assert CLOSED.working_days_between(dt.date(2026, 12, 23), dt.date(2027, 1, 5)) == 4

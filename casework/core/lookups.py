@@ -10,9 +10,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Field, ForeignObject
+from django.db.models import Field, ForeignObject, IntegerField
+from django.db.models.fields import AutoFieldMixin
 from django.db.models.fields.related_lookups import RelatedIn
 from django.db.models.lookups import In
+
+
+def _plain_ids(lookup: In[Any]) -> list[int] | None:
+    """The values as they are, if they are plain ints compared with an integer key: Django
+    prepares each value of an `__in` one by one (and, for a foreign key, first asks whether
+    it is a model instance), which for a search's two thousand candidates cost more than
+    running the query. None where Django's preparation is needed."""
+    values = lookup.rhs
+    if not isinstance(values, list | tuple | set | frozenset):
+        return None
+    field = lookup.lhs.output_field
+    if isinstance(field, ForeignObject):
+        field = field.target_field
+    if not isinstance(field, IntegerField | AutoFieldMixin):
+        return None
+    if not all(type(value) is int for value in values):  # bool is an int: prepared normally
+        return None
+    return list(values)
 
 
 def _any_of(lookup: In[Any], compiler: Any, connection: Any) -> tuple[str, list[Any]]:
@@ -24,6 +43,10 @@ def _any_of(lookup: In[Any], compiler: Any, connection: Any) -> tuple[str, list[
     if not values:
         # As Django does for an empty `__in`: a condition that matches nothing.
         return "1 = 0", []
+    if all(type(value) is int for value in values):
+        # Written as PostgreSQL's array text ourselves: psycopg quotes a list of ints one
+        # element at a time in Python, which for two thousand ids cost a millisecond.
+        return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, "{" + ",".join(map(str, values)) + "}"]
     return f"{lhs} = ANY(%s)", [*lhs_params, values]
 
 
@@ -32,6 +55,10 @@ def _any_of(lookup: In[Any], compiler: Any, connection: Any) -> tuple[str, list[
 class InList(In):  # type: ignore[type-arg]
     lookup_name = "in_list"
 
+    def get_prep_lookup(self) -> Any:
+        plain = _plain_ids(self)
+        return plain if plain is not None else super().get_prep_lookup()
+
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         return _any_of(self, compiler, connection)
 
@@ -39,6 +66,10 @@ class InList(In):  # type: ignore[type-arg]
 @ForeignObject.register_lookup
 class RelatedInList(RelatedIn):
     lookup_name = "in_list"
+
+    def get_prep_lookup(self) -> Any:
+        plain = _plain_ids(self)
+        return plain if plain is not None else super().get_prep_lookup()
 
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         return _any_of(self, compiler, connection)

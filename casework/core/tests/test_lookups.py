@@ -25,3 +25,19 @@ def test_in_list_matches_in(worker: User, open_case: Case) -> None:
     subject = open_case.subject_id
     assert list(Case.objects.filter(subject_id__in_list=[subject, 1])) == [open_case]
     assert list(Case.objects.filter(subject__in_list=[open_case.subject])) == [open_case]
+
+
+@pytest.mark.django_db
+def test_in_list_takes_plain_ids_as_they_are_and_prepares_anything_else(
+    worker: User, open_case: Case
+) -> None:
+    """Plain ints against an integer key skip Django's value-by-value preparation (a
+    search's two thousand candidates); any other value is still prepared as `__in` would."""
+    subject = open_case.subject_id
+    for ids in ([subject], (subject,), {subject}, frozenset({subject, 1})):
+        assert list(Case.objects.filter(subject_id__in_list=ids)) == [open_case]
+        assert list(Case.objects.filter(subject__in_list=ids)) == [open_case]
+    assert list(Case.objects.filter(subject_id__in_list=[str(subject)])) == [open_case]
+    assert list(Case.objects.filter(pk__in_list=[str(open_case.pk), None])) == [open_case]
+    with pytest.raises(ValueError, match="expected a number"):
+        list(Case.objects.filter(pk__in_list=["not a number"]))

@@ -200,18 +200,34 @@ def _name_candidates(codes: list[str], user: User | None = None) -> list[int]:
         every_code = every_code.filter(
             Exists(PersonNameKey.objects.filter(person_id=OuterRef("person_id"), key=code))
         )
-    tiers = [every_code]
-    if user is not None:
-        mine = cases_visible_to(user).filter(subject_id=OuterRef("person_id"))
-        tiers.insert(0, every_code.filter(Exists(mine)))
-    if others:
-        tiers += [PersonNameKey.objects.filter(key=code) for code in reversed(codes)]
+    newest_first = every_code.order_by("-person_id").values_list("person_id", flat=True)
+    with_every_code = list(newest_first[: NAME_CANDIDATES + 1])
     found: dict[int, None] = {}
-    for tier in tiers:
-        if len(found) >= NAME_CANDIDATES:
-            break
-        ids = tier.order_by("-person_id").values_list("person_id", flat=True)
-        found.update(dict.fromkeys(ids[:NAME_CANDIDATES]))
+    if user is not None:
+        if len(with_every_code) <= NAME_CANDIDATES:
+            # All of them are in hand: which are the user's own is one indexed question,
+            # rather than joining the names' codes again (4 ms of the database's time).
+            seen = set(
+                cases_visible_to(user)
+                .filter(subject_id__in_list=with_every_code)
+                .values_list("subject_id", flat=True)
+            )
+            found.update(dict.fromkeys(pk for pk in with_every_code if pk in seen))
+        else:
+            # A common name: the user's own people may be beyond the newest thousand.
+            mine = cases_visible_to(user).filter(subject_id=OuterRef("person_id"))
+            found.update(dict.fromkeys(newest_first.filter(Exists(mine))[:NAME_CANDIDATES]))
+    found.update(dict.fromkeys(with_every_code[:NAME_CANDIDATES]))
+    if others:
+        for code in reversed(codes):
+            if len(found) >= NAME_CANDIDATES:
+                break
+            ids = (
+                PersonNameKey.objects.filter(key=code)
+                .order_by("-person_id")
+                .values_list("person_id", flat=True)
+            )
+            found.update(dict.fromkeys(ids[:NAME_CANDIDATES]))
     return list(found)[:NAME_CANDIDATES]
 
 

@@ -215,6 +215,9 @@ def test_j5_everyone_with_all_the_names_typed_comes_before_people_sharing_one(
 
     assert candidates(3) == [elsewhere.pk, wanted.pk, family.pk]
     assert candidates(5) == [elsewhere.pk, wanted.pk, family.pk, crowd[5].pk, crowd[4].pk]
-    # Searching their own people, the worker's Molly Collins comes first.
+    # Searching their own people, the worker's Molly Collins comes first: when everyone
+    # with both names is in hand (asked of their cases), and when there are more of them
+    # than can be scored (asked of the database, so the worker's own is never cut off).
+    assert candidates(3, worker) == [wanted.pk, elsewhere.pk, family.pk]
     assert candidates(1, worker) == [wanted.pk]
     assert people_search(worker, "Molly Collins")[0].person == wanted

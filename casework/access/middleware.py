@@ -39,6 +39,17 @@ LABELS = {
 }
 
 
+# Set by a view that has read the case and the user's emergency access already (the case
+# page): (case id, subject id, emergency access id or None), saving the log its own read.
+_CASE_SEEN = "_casework_case_seen"
+
+
+def note_case_seen(request: HttpRequest, case: Case, emergency: EmergencyAccess | None) -> None:
+    """For the log entry of this request: the case the view showed, and the emergency
+    access (if any) under which it was seen."""
+    setattr(request, _CASE_SEEN, (case.pk, case.subject_id, emergency.pk if emergency else None))
+
+
 def _label(url_name: str) -> str:
     return LABELS.get(url_name) or url_name.replace("-", " ").replace("_", " ").capitalize()
 
@@ -81,7 +92,10 @@ class AccessLogMiddleware:
         if action == AccessAction.VIEWED and _is_file(response):
             action = AccessAction.DOWNLOADED
         emergency_id = None
-        if case_id is not None:
+        seen = getattr(request, _CASE_SEEN, None)
+        if case_id is not None and seen is not None and seen[0] == case_id:
+            person_id, emergency_id = seen[1], seen[2]
+        elif case_id is not None:
             # One query: the case's subject, and the emergency access (if any) that let
             # this person see it.
             found = (

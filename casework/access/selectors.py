@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from casework.access.models import EmergencyAccess, Restriction
-from casework.access.policy import case_for, is_manager_for
+from casework.access.policy import case_for, is_manager_for, need_to_know
 from casework.access.services import emergency_accesses_reviewable_by
 from casework.accounts.models import User
 from casework.audit.models import AccessEvent
@@ -31,11 +31,18 @@ class CaseAccess:
 
 
 def case_access(user: User, case: Case) -> CaseAccess:
+    # An emergency access in force is among the cases the need to know lists one by one
+    # (with those offered to the user's teams): for any other case there is none to read.
+    emergency = None
+    if case.pk in need_to_know(user).case_ids:
+        emergency = (
+            EmergencyAccess.objects.active(timezone.now())
+            .filter(user=user, case=case)
+            .order_by("-expires_at")
+            .first()
+        )
     return CaseAccess(
-        emergency=EmergencyAccess.objects.active(timezone.now())
-        .filter(user=user, case=case)
-        .order_by("-expires_at")
-        .first(),
+        emergency=emergency,
         manages=is_manager_for(user, case),
         restriction=Restriction.objects.in_force()
         .filter(person=case.subject_id)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
+from casework.access.middleware import note_case_seen
 from casework.access.policy import case_for, cases_visible_to, need_to_know
 from casework.access.selectors import case_access
 from casework.cases.models import CaseStatus, DocumentKind
@@ -105,6 +106,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     except NotFound as missing:
         raise Http404(str(missing)) from missing
     readiness = closure_readiness(_user(request), page.case, already_read=page.already_read)
+    access = case_access(_user(request), page.case)
+    note_case_seen(request, page.case, access.emergency)
     return render(
         request,
         "cases/case_detail.html",
@@ -118,7 +121,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             .select_related("to_team")
             .first(),
             "returning": coming_back(_user(request), page.case, already_read=page.already_read),
-            "access": case_access(_user(request), page.case),
+            "access": access,
         },
     )
 

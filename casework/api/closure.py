@@ -34,7 +34,6 @@ from casework.api.common import (
     file_answer,
 )
 from casework.api.problems import ERRORS, Problem
-from casework.cases.models import Case
 from casework.closure.documents import TamperedDocument, signed_document_pdf
 from casework.closure.models import (
     ACTIVE_STATES,
@@ -256,7 +255,7 @@ def _out(user: User, case_id: int, evaluation: EvaluationContext | None = None) 
     closure = v.closure
     if closure is None:
         raise NotFound("This case has no closure.")
-    case = Case.objects.only("status").get(pk=closure.case_id)
+    case = v.case  # read by closure_view in this request, after any change it made
     applicable = {s.id for s in v.steps}
     steps = [
         StepOut(

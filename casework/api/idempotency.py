@@ -98,10 +98,12 @@ class IdempotencyKeyMiddleware:
         fingerprint = _fingerprint(request)
         # A key is remembered for KEEP_FOR: after that it is free again (and the answer,
         # which may hold personal data, is not replayed to someone who may have lost access).
-        IdempotentRequest.objects.filter(
-            user_id=caller, key=key, created_at__lt=timezone.now() - KEEP_FOR
-        ).delete()
         earlier = IdempotentRequest.objects.filter(user_id=caller, key=key).first()
+        if earlier is not None and earlier.created_at < timezone.now() - KEEP_FOR:
+            # Read, then deleted only when old: a DELETE on every request was a write
+            # before every action (and, inside a request, made it read its need to know again).
+            earlier.delete()
+            earlier = None
         if earlier is not None:
             return self._answer_again(earlier, fingerprint)
         try:

@@ -190,14 +190,15 @@ def _read_need_to_know(user: User) -> NeedToKnow:
     return NeedToKnow(frozenset(seats), frozenset(case_ids), frozenset(hidden))
 
 
-def cases_visible_to(user: User) -> QuerySet[Case]:
+def cases_visible_to(user: User, known: NeedToKnow | None = None) -> QuerySet[Case]:
     """Every case `user` has a need to know about: their teams' cases, their own allocations,
     for service-area-wide roles every case in that service area, a case offered or asked
     of their team, and a case they opened in an emergency today; never a restricted case
-    they are not named on."""
+    they are not named on. `known`: the user's need to know, if the caller has just read
+    it (outside a request, where it is not remembered, that saves reading it twice)."""
     if not user.is_authenticated or not user.is_active:
         return Case.objects.none()
-    return _cases_known_to(user, need_to_know(user))
+    return _cases_known_to(user, known if known is not None else need_to_know(user))
 
 
 def _cases_known_to(user: User, known: NeedToKnow) -> QuerySet[Case]:
@@ -215,9 +216,9 @@ def _cases_known_to(user: User, known: NeedToKnow) -> QuerySet[Case]:
 
 def _known_to(user: User, known: NeedToKnow, case: Case) -> bool:
     """`_cases_known_to`'s rule for one case already read: for `case_for`, which reads a
-    case by its key and then asks, instead of sending every case id the user was offered or
-    allocated (a thousand or more for a busy worker) to find one. A test holds the two equal
-    for every way of knowing a case."""
+    case by its key and then asks, instead of sending every case offered or asked of the
+    user's teams, or opened in an emergency, to find one. The boundary tests ask both and
+    hold them equal for every way of knowing a case."""
     if case.subject_id in known.hidden_people:
         return False
     return (

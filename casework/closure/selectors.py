@@ -15,7 +15,13 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.access.policy import case_again, case_for, cases_visible_to, holds_role_for_case
+from casework.access.policy import (
+    case_again,
+    case_for,
+    cases_visible_to,
+    holds_role_for_case,
+    need_to_know,
+)
 from casework.accounts.models import User
 from casework.cases.models import Case, CaseStatus, Meeting
 from casework.closure.models import (
@@ -30,7 +36,7 @@ from casework.closure.models import (
     StepRecord,
 )
 from casework.closure.services import canonical_content, content_hash, signed_form_id
-from casework.organisation.models import Membership, Role
+from casework.organisation.models import Role
 from casework.policy.caseview import AlreadyRead, build_case_view
 from casework.policy.conditions import EvaluationContext
 from casework.policy.evaluate import (
@@ -766,7 +772,8 @@ QUEUE_LIMIT = 200
 
 
 def is_manager(user: User) -> bool:
-    return Membership.objects.current().filter(user=user, role__in=MANAGER_LADDER).exists()
+    """Holds a manager's role in a current membership (the need to know carries them)."""
+    return not need_to_know(user).roles.isdisjoint(MANAGER_LADDER)
 
 
 def closure_queue(user: User) -> Queue:

@@ -273,7 +273,7 @@ def _ts(day: dt.date | None) -> dt.datetime | None:
 @dataclass(frozen=True)
 class AlreadyRead:
     """What a page has already read of a case in this request, so that building its view
-    does not read it again (the case page: six queries fewer). Each list is the whole of
+    does not read it again (the case page: eight queries fewer). Each list is the whole of
     it, in the models' own order, read as the builder would read it; `case` carries its
     subject and its team's authority. Services never pass this: they build from a fresh
     read inside their transaction."""

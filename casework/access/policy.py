@@ -190,15 +190,14 @@ def _read_need_to_know(user: User) -> NeedToKnow:
     return NeedToKnow(frozenset(seats), frozenset(case_ids), frozenset(hidden))
 
 
-def cases_visible_to(user: User, known: NeedToKnow | None = None) -> QuerySet[Case]:
+def cases_visible_to(user: User) -> QuerySet[Case]:
     """Every case `user` has a need to know about: their teams' cases, their own allocations,
     for service-area-wide roles every case in that service area, a case offered or asked
     of their team, and a case they opened in an emergency today; never a restricted case
-    they are not named on. `known`: the user's need to know, if the caller has just read
-    it (outside a request, where it is not remembered, that saves reading it twice)."""
+    they are not named on."""
     if not user.is_authenticated or not user.is_active:
         return Case.objects.none()
-    return _cases_known_to(user, known if known is not None else need_to_know(user))
+    return _cases_known_to(user, need_to_know(user))
 
 
 def _cases_known_to(user: User, known: NeedToKnow) -> QuerySet[Case]:
@@ -241,6 +240,7 @@ def case_for(user: User, case_id: int, *, related: tuple[str, ...] = ()) -> Case
     known = need_to_know(user)
     case = Case.objects.select_related(*related).filter(pk=case_id).first()
     if case is None or not _known_to(user, known, case):
+        case = None  # nothing of a case they may not see stays in reach (a traceback's locals)
         raise NotFound("There is no case with that reference that you can see.")
     setattr(case, _CHECKED_AGAINST, known)
     return case

@@ -192,10 +192,9 @@ def team_open_cases(
     `unallocated`), newest first, by keyset: pass the last row's (opened_on, id) as `after`
     to get the next page. Returns rows and the next key."""
     # The user's teams as plain values, so the database reads the list off its index.
-    known = need_to_know(user)
-    team_ids = sorted(known.team_ids)
+    team_ids = sorted(need_to_know(user).team_ids)
     rows = (
-        cases_visible_to(user, known)
+        cases_visible_to(user)
         .filter(status=CaseStatus.OPEN, responsible_team_id__in=team_ids)
         .select_related("subject", "responsible_team", "allocated_worker")
         .order_by("-opened_on", "-id")

@@ -48,10 +48,13 @@ def _bank_holidays(nation: str) -> holidays.HolidayBase:
 
 @lru_cache(maxsize=256)
 def _weekday_bank_holidays(nation: str, year: int) -> frozenset[dt.date]:
-    """The bank holidays of `year` that fall on a weekday (substitute days included)."""
-    calendar = _bank_holidays(nation)
-    dt.date(year, 1, 1) in calendar  # noqa: B015 - fills in the year (the library is lazy)
-    return frozenset(day for day in calendar if day.year == year and day.weekday() < 5)
+    """The bank holidays of `year` that fall on a weekday (substitute days included). From
+    a calendar of that year alone: the shared one fills in years lazily, so iterating it
+    while another thread asks about a new year could fail."""
+    if nation not in NATIONS:
+        raise ValueError(f"Unknown nation {nation!r}: expected one of {', '.join(NATIONS)}.")
+    year_only = holidays.country_holidays("GB", subdiv=nation, years=year)
+    return frozenset(day for day in year_only if day.weekday() < 5)
 
 
 def _weekdays_up_to(day: dt.date) -> int:

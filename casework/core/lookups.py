@@ -34,6 +34,9 @@ def _plain_ids(lookup: In[Any]) -> list[int] | None:
     return list(values)
 
 
+_BIGINT = range(-(2**63), 2**63)
+
+
 def _any_of(lookup: In[Any], compiler: Any, connection: Any) -> tuple[str, list[Any]]:
     if not lookup.rhs_is_direct_value():  # a subquery: Django's own IN (SELECT ...)
         sql, params = lookup.as_sql(compiler, connection)
@@ -43,7 +46,7 @@ def _any_of(lookup: In[Any], compiler: Any, connection: Any) -> tuple[str, list[
     if not values:
         # As Django does for an empty `__in`: a condition that matches nothing.
         return "1 = 0", []
-    if all(type(value) is int for value in values):
+    if all(type(value) is int and value in _BIGINT for value in values):
         # Written as PostgreSQL's array text ourselves: psycopg quotes a list of ints one
         # element at a time in Python, which for two thousand ids cost a millisecond.
         return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, "{" + ",".join(map(str, values)) + "}"]

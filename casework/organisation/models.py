@@ -8,7 +8,7 @@ from collections import OrderedDict
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 
@@ -85,6 +85,18 @@ class Authority(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A copy read before a closure day changed must not write its old key back (every
+        # process would then serve the old calendar): the key is written only when the
+        # row is created, or when asked for by name (`_closure_days_changed`).
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "calendar_key"
+            ]
+        super().save(*args, **kwargs)
+
     def calendar(self) -> WorkingDayCalendar:
         """The authority's working-day calendar: its nation's bank holidays and its own
         closure days. Kept per process under the authority's `calendar_key`, which a change
@@ -124,6 +136,16 @@ class ClosureDay(models.Model):
 
     def __str__(self) -> str:
         return f"{long_date(self.day)}: {self.reason}"
+
+    # The day and its authority's new calendar key are written in one transaction: in
+    # autocommit Django sends post_save after the INSERT has committed on its own.
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        with transaction.atomic():
+            return super().delete(*args, **kwargs)
 
 
 def _closure_days_changed(instance: ClosureDay, **kwargs: Any) -> None:

@@ -53,6 +53,8 @@ def coming_back(
     and its last signed summary; None for a first referral. The case page passes what it
     has already read (the previous case among it)."""
     case = case_again(actor, case)
+    if already_read is not None and already_read.case.pk != case.pk:
+        raise ValueError("The records already read are of another case.")
     previous = already_read.previous if already_read is not None else previous_case(case)
     if previous is None:
         return None

@@ -252,6 +252,16 @@ def test_x02_a_restriction_hides_the_case_from_its_team_but_not_from_those_named
     assert _visible(manager, open_case)
 
 
+def test_x02_a_service_area_wide_role_sees_the_area_from_another_team(
+    make_staff: Callable[..., User], team_sgcp: Team, open_case: Case
+) -> None:
+    """A head of service in another team of the same service area sees the case (the area
+    is theirs); a social worker or team manager in that team does not."""
+    assert _visible(make_staff("sgcphead", team_sgcp, Role.HEAD_OF_SERVICE), open_case)
+    assert not _visible(make_staff("sgcpworker", team_sgcp), open_case)
+    assert not _visible(make_staff("sgcplead", team_sgcp, Role.TEAM_MANAGER), open_case)
+
+
 def test_x02_the_allocated_worker_sees_the_case_from_outside_its_team(
     outsider: User, open_case: Case
 ) -> None:

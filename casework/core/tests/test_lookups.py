@@ -4,6 +4,7 @@ databases (on PostgreSQL it sends one array instead of a placeholder per value).
 from __future__ import annotations
 
 import pytest
+from django.db.models import QuerySet
 
 from casework.accounts.models import User
 from casework.cases.models import Case
@@ -41,3 +42,24 @@ def test_in_list_takes_plain_ids_as_they_are_and_prepares_anything_else(
     assert list(Case.objects.filter(pk__in_list=[str(open_case.pk), None])) == [open_case]
     with pytest.raises(ValueError, match="expected a number"):
         list(Case.objects.filter(pk__in_list=["not a number"]))
+
+
+def _outcome(query: QuerySet[Case]) -> object:
+    try:
+        return list(query)
+    except OverflowError as refused:  # SQLite's driver cannot bind an int past 64 bits
+        return type(refused)
+
+
+@pytest.mark.django_db
+def test_in_list_outside_the_integer_range_behaves_as_in(open_case: Case) -> None:
+    """An id no key can hold (past 64 bits), a negative one or a bool: `__in_list` does what
+    `__in` does on each database (PostgreSQL finds the rest; SQLite's driver refuses a
+    64-bit overflow either way), rather than the database refusing the array it was sent."""
+    for ids in ([2**70, open_case.pk], [-5, open_case.pk]):
+        listed = _outcome(Case.objects.filter(pk__in_list=ids))
+        assert listed == _outcome(Case.objects.filter(pk__in=ids))
+        assert listed in ([open_case], OverflowError)
+    assert _outcome(Case.objects.filter(pk__in_list=[True])) == _outcome(
+        Case.objects.filter(pk__in=[True])
+    )

@@ -49,9 +49,7 @@ def test_x03_a_closure_day_added_or_removed_counts_at_once(authority: Authority)
     assert _working_days(_fresh(authority)) == 2
 
 
-pytest.mark.django_db(transaction=True)
-
-
+@pytest.mark.django_db(transaction=True)
 def test_x03_a_closure_day_rolled_back_is_never_counted(authority: Authority) -> None:
     """The key a rolled-back change made is never made again, so the calendar read inside
     that transaction is never served afterwards."""
@@ -71,6 +69,35 @@ def test_x03_a_closure_day_rolled_back_is_never_counted(authority: Authority) ->
     )
     assert _working_days(_fresh(authority)) == 2  # 29 Dec, not 24 Dec, is off
     assert _fresh(authority).calendar().is_working_day(CHRISTMAS_EVE)
+
+
+def test_x03_an_authority_saved_from_an_older_copy_keeps_the_new_key(
+    authority: Authority,
+) -> None:
+    """Saving the authority (its name, say) from a copy read before a closure day was added
+    does not put the old key back: every process would serve the old calendar for good."""
+    stale = _fresh(authority)
+    assert _working_days(stale) == 3
+    ClosureDay.objects.create(authority=authority, day=CHRISTMAS_EVE, reason="Staff day")
+    stale.name = "Testshire Council"
+    stale.save()
+    assert _fresh(authority).name == "Testshire Council"
+    assert _working_days(_fresh(authority)) == 2
+
+
+def test_x03_a_closure_day_and_the_new_key_are_written_together(authority: Authority) -> None:
+    """If the key cannot be renewed, the closure day is not saved either (one transaction),
+    so no reader can see the day under the old key."""
+    from unittest import mock
+
+    with (
+        mock.patch.object(
+            Authority.objects, "filter", side_effect=RuntimeError("the database went away")
+        ),
+        pytest.raises(RuntimeError, match="went away"),
+    ):
+        ClosureDay.objects.create(authority=authority, day=CHRISTMAS_EVE, reason="Staff day")
+    assert not ClosureDay.objects.exists()
 
 
 def test_x03_a_row_written_without_a_key_is_never_kept(authority: Authority) -> None:

@@ -45,21 +45,44 @@ class RelativeRow:
 
 @dataclass
 class CasePage:
-    case: Case
-    current_residence: Residence | None
+    # The case's own records, whole, as read once for the page and for the panels that
+    # reuse them (the closure readiness panel's case view, the re-referral panel).
+    already_read: AlreadyRead
     household: list[Person]
     relatives: list[RelativeRow]
-    contacts: list[ProfessionalContact]
-    plans: list[Plan]
-    visits: list[Visit]
-    allocations: list[Allocation]
     chronology: list[AuditEvent]
-    documents: list[Document] = field(default_factory=list)
-    # The same reads, whole, for the readiness panel and the re-referral panel to reuse.
-    already_read: AlreadyRead | None = None
     chronology_has_more: bool = False
     chronology_category: str = ""
     today: dt.date = field(default_factory=timezone.localdate)
+
+    @property
+    def case(self) -> Case:
+        return self.already_read.case
+
+    @property
+    def current_residence(self) -> Residence | None:
+        return self.already_read.residence
+
+    @property
+    def contacts(self) -> list[ProfessionalContact]:
+        return self.already_read.contacts
+
+    @property
+    def plans(self) -> list[Plan]:
+        return self.already_read.plans
+
+    @property
+    def visits(self) -> list[Visit]:
+        """The latest VISITS_SHOWN visits (the case view has them all)."""
+        return self.already_read.visits[:VISITS_SHOWN]
+
+    @property
+    def allocations(self) -> list[Allocation]:
+        return self.already_read.allocations
+
+    @property
+    def documents(self) -> list[Document]:
+        return self.already_read.documents
 
     def genogram(self) -> str:
         """The family as an SVG drawing (see casework.people.genogram)."""
@@ -145,30 +168,22 @@ def case_page(
     limit = CHRONOLOGY_MAX if whole_chronology else CHRONOLOGY_PAGE
     events = list(chronology[: limit + 1])
     documents = list(case.documents.select_related("uploaded_by"))
-    already_read = AlreadyRead(
-        case=case,
-        contacts=contacts,
-        residence=residence,
-        plans=plans,
-        visits=visits,
-        documents=documents,
-        previous=previous_case(case),
-        allocations=allocations,
-    )
     return CasePage(
-        case=case,
-        current_residence=residence,
+        already_read=AlreadyRead(
+            case=case,
+            contacts=contacts,
+            residence=residence,
+            plans=plans,
+            visits=visits,
+            documents=documents,
+            previous=previous_case(case),
+            allocations=allocations,
+        ),
         household=household,
         relatives=relatives,
-        contacts=contacts,
-        plans=plans,
-        visits=visits[:VISITS_SHOWN],
-        allocations=allocations,
         chronology=events[:limit],
         chronology_has_more=len(events) > limit,
         chronology_category=category,
-        documents=documents,
-        already_read=already_read,
     )
 
 

@@ -77,6 +77,15 @@ class NeedToKnow:
         return frozenset(seat.role for seat in self.seats)
 
 
+@dataclass(frozen=True)
+class _Known:
+    """One user's need to know as read, and, if it was read inside a transaction the
+    request opened, that transaction's end marker (see `_transaction_marker`)."""
+
+    value: NeedToKnow
+    marker: Callable[[], None] | None
+
+
 @dataclass
 class _Remembered:
     """What each user's need to know was found to be during the current request, remembered
@@ -84,29 +93,40 @@ class _Remembered:
     `depth` is how many transactions were open when the request began (a test's own)."""
 
     depth: int
-    known: dict[int, NeedToKnow]
+    known: dict[int, _Known]
 
 
 # None outside a request: workers, commands and tests calling selectors read afresh.
 _remembered: ContextVar[_Remembered | None] = ContextVar("need_to_know_remembered", default=None)
 
+# Statements that neither change data nor undo a change: reading, and opening or releasing a
+# savepoint. Anything else (a write, ROLLBACK TO SAVEPOINT, SQLite's BEGIN) forgets.
+_HARMLESS = ("SELECT", "SAVEPOINT", "RELEASE SAVEPOINT")
+
 
 @contextmanager
 def need_to_know_remembered() -> Iterator[None]:
     """For the length of one request, read each user's need to know once (a page asks three
-    or four times: its list, the case, the readiness panel), and forget it the moment the
-    request sends the database anything but a SELECT: a write (accepting a transfer,
-    placing a restriction) may change what the user may see, and a transaction or savepoint
-    may be the start of one. So a read after a write always reads afresh. Inside a
-    transaction the request opens (a service's), nothing is remembered or used: what is read
-    there may be rolled back, and the outermost COMMIT and ROLLBACK never pass the wrapper."""
+    or four times: its list, the case, the readiness panel; a closure proposal five), and
+    forget it the moment the request sends the database anything that changes data or
+    undoes a change: a write (accepting a transfer, placing a restriction) may change what
+    the user may see, and a rollback may undo a grant read since. So a read after a write
+    always reads afresh.
+
+    What is read inside a transaction the request opened (a service's) is kept only while
+    that transaction lasts: the outermost COMMIT and ROLLBACK never pass the statement
+    watcher, so each such read leaves a marker among the transaction's on-commit callbacks,
+    which Django discards when the transaction (or the savepoint it was read in) ends, and
+    a read whose marker is gone is not used again."""
     remembered = _Remembered(depth=len(connection.atomic_blocks), known={})
 
     def forget_on_write(
         execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
     ) -> Any:
         # Only the statement's start is looked at: this runs for every query of a request.
-        if sql is not _NEED_TO_KNOW_SQL and sql[:40].lstrip("( \n")[:6].upper() != "SELECT":
+        if sql is not _NEED_TO_KNOW_SQL and not (
+            sql[:40].lstrip("( \n")[:17].upper().startswith(_HARMLESS)
+        ):
             remembered.known.clear()
         return execute(sql, params, many, context)
 
@@ -118,15 +138,36 @@ def need_to_know_remembered() -> Iterator[None]:
         _remembered.reset(token)
 
 
+def _transaction_marker() -> Callable[[], None]:
+    """A do-nothing on-commit callback whose presence says the transaction it was added in
+    (and every savepoint open then) is still going: Django drops it from the list at a
+    rollback to one of those savepoints and starts a new list when the transaction commits
+    or rolls back. An identity, not a depth: a service decorated with `atomic` enters the
+    same Atomic object at each call, so neither tells one transaction from the next."""
+
+    def marker() -> None:
+        return None
+
+    connection.on_commit(marker)
+    return marker
+
+
+def _transaction_still_open(marker: Callable[[], None]) -> bool:
+    # Each entry is (savepoint ids, callback, robust); the stubs know only the first two.
+    return any(entry[1] is marker for entry in connection.run_on_commit)
+
+
 def need_to_know(user: User) -> NeedToKnow:
     remembered = _remembered.get()
-    if remembered is None or len(connection.atomic_blocks) > remembered.depth:
-        # Outside a request, or inside a transaction the request opened: read afresh.
+    if remembered is None:  # outside a request: read afresh
         return _read_need_to_know(user)
     known = remembered.known.get(user.pk)
-    if known is None:
-        known = remembered.known[user.pk] = _read_need_to_know(user)
-    return known
+    if known is not None and (known.marker is None or _transaction_still_open(known.marker)):
+        return known.value
+    value = _read_need_to_know(user)
+    in_own_transaction = len(connection.atomic_blocks) > remembered.depth
+    remembered.known[user.pk] = _Known(value, _transaction_marker() if in_own_transaction else None)
+    return value
 
 
 # Written by hand rather than with the ORM: it runs for every request and again inside every
@@ -253,6 +294,24 @@ def case_again(user: User, case: Case) -> Case:
     and checked afresh by `case_for`. For pages: services use `case_for`, which reads the
     case inside their transaction."""
     if user.is_active and getattr(case, _CHECKED_AGAINST, None) is need_to_know(user):
+        return case
+    return case_for(user, case.pk)
+
+
+def case_in_transaction(user: User, case: Case) -> Case:
+    """`case` for a service handed it by a caller in the same transaction: the case itself
+    if `case_for` read it for `user` inside the transaction now open and nothing has been
+    written since (so it is what reading it again would give); otherwise read and checked
+    afresh by `case_for`. A case read before the transaction began is always read again."""
+    remembered = _remembered.get()
+    known = remembered.known.get(user.pk) if remembered is not None else None
+    if (
+        user.is_active
+        and known is not None
+        and known.marker is not None
+        and getattr(case, _CHECKED_AGAINST, None) is known.value
+        and _transaction_still_open(known.marker)
+    ):
         return case
     return case_for(user, case.pk)
 

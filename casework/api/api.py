@@ -22,7 +22,7 @@ from ninja.security import HttpBearer
 from casework.accounts.models import User
 from casework.api import cases, closure, documents, people, recording, reports, tasks, transfers
 from casework.api.models import ApiToken
-from casework.api.services import token_digest
+from casework.api.services import live_token
 from casework.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 
 PROBLEM_JSON = "application/problem+json"
@@ -33,11 +33,7 @@ class TokenAuth(HttpBearer):
     """`Authorization: Bearer <token>`: a live token of an active user."""
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        found = (
-            ApiToken.objects.select_related("user")
-            .filter(digest=token_digest(token), revoked_at__isnull=True, user__is_active=True)
-            .first()
-        )
+        found = live_token(request, token)
         if found is None:
             return None
         now = timezone.now()

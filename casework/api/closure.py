@@ -42,13 +42,20 @@ from casework.closure.models import (
     Sharing,
     SignedDocument,
 )
-from casework.closure.selectors import ClosureView, closure_view, prefill_description
+from casework.closure.selectors import (
+    CLOSURE_VIEW_RELATED,
+    ClosureView,
+    closure_view,
+    prefill_description,
+    proposal_view,
+)
 from casework.closure.services import (
     checklist_answer,
     checklist_complete,
     closure_authorise,
     closure_decide,
     closure_finish,
+    closure_pack,
     closure_propose,
     closure_resubmit,
     closure_step_complete,
@@ -57,13 +64,12 @@ from casework.closure.services import (
     form_submit,
     further_action_complete,
     gate_agree,
+    proposal_evaluation,
     summary_share,
     summary_sign,
 )
 from casework.core.errors import InvalidInput, NotFound
 from casework.frontend.pages import signed_in_user as _user
-from casework.policy.caseview import build_case_view
-from casework.policy.conditions import EvaluationContext
 from casework.policy.schema import Step
 
 logger = logging.getLogger(__name__)
@@ -249,9 +255,12 @@ def _step_action(v: ClosureView, step: Step) -> str:
     return f"POST {base}/steps/{step.id}/completion"
 
 
-def _out(user: User, case_id: int, evaluation: EvaluationContext | None = None) -> ClosureOut:
+def _out(user: User, case_id: int) -> ClosureOut:
     """The case's closure (the active one, else the latest) as the task list shows it."""
-    v = closure_view(user, case_id, evaluation=evaluation)
+    return _closure_out(closure_view(user, case_id))
+
+
+def _closure_out(v: ClosureView) -> ClosureOut:
     closure = v.closure
     if closure is None:
         raise NotFound("This case has no closure.")
@@ -305,7 +314,7 @@ def _out(user: User, case_id: int, evaluation: EvaluationContext | None = None) 
             title=spec.forms[s.form].title,
             step_id=s.id,
             state=_form_state(v, s.form),
-            url=f"{_closure_url(case_id)}/forms/{s.form}",
+            url=f"{_closure_url(v.case.pk)}/forms/{s.form}",
         )
         for s in v.steps
         if s.kind == "form" and s.form and spec
@@ -391,15 +400,16 @@ def propose(request: HttpRequest, case_id: int, body: ProposeIn) -> Any:
     """Propose closing the case, with one of the procedure's reasons (R000-01, R000-02).
     Conditions that block a proposal are refused with what to record and where."""
     user = _user(request)
-    # The record is read once, in the proposal's transaction, for its gates and for the task
-    # list sent back: a proposal writes to the closure, not to the record the procedure reads.
+    # The case and its record are read once, in the proposal's transaction, for its gates and
+    # for the task list sent back: a proposal writes to the closure, not to the case or the
+    # record the procedure reads.
     with transaction.atomic():
-        case = case_for(user, case_id)
-        evaluation = EvaluationContext(build_case_view(case))
-        closure_propose(
+        case = case_for(user, case_id, related=CLOSURE_VIEW_RELATED)
+        evaluation = proposal_evaluation(case, closure_pack(case), case_is_current=True)
+        closure = closure_propose(
             actor=user, case=case, reason_id=body.reason_id, note=body.note, evaluation=evaluation
         )
-    return Status(201, _out(user, case_id, evaluation))
+        return Status(201, _closure_out(proposal_view(user, case, closure, evaluation)))
 
 
 class DecisionIn(Schema):

@@ -23,8 +23,8 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from casework.api.models import ApiToken, IdempotentRequest
-from casework.api.services import token_digest
+from casework.api.models import IdempotentRequest
+from casework.api.services import live_token
 
 ACTIONS = {"POST", "PUT", "PATCH", "DELETE"}
 HEADER = "Idempotency-Key"
@@ -43,13 +43,8 @@ def _caller_id(request: HttpRequest) -> int | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
-    return (
-        ApiToken.objects.filter(
-            digest=token_digest(token.strip()), revoked_at__isnull=True, user__is_active=True
-        )
-        .values_list("user_id", flat=True)
-        .first()
-    )
+    found = live_token(request, token.strip())
+    return found.user_id if found is not None else None
 
 
 def _fingerprint(request: HttpRequest) -> str:

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from casework.accounts.models import User
@@ -19,6 +20,26 @@ TOKEN_BYTES = 32
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_LIVE_TOKEN_ATTRIBUTE = "_casework_live_token"  # noqa: S105 - an attribute name, not a secret
+
+
+def live_token(request: HttpRequest, token: str) -> ApiToken | None:
+    """The token, with its holder, if it is live (not revoked, its holder active). Read once
+    per request: the idempotency check and the API's sign-in both ask, a few statements
+    apart."""
+    digest = token_digest(token)
+    remembered: tuple[str, ApiToken | None] | None = getattr(request, _LIVE_TOKEN_ATTRIBUTE, None)
+    if remembered is not None and remembered[0] == digest:
+        return remembered[1]
+    found = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=digest, revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    setattr(request, _LIVE_TOKEN_ATTRIBUTE, (digest, found))
+    return found
 
 
 @transaction.atomic

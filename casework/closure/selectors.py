@@ -302,7 +302,10 @@ def closure_readiness(
     readiness = Readiness(case, pack, closure)
     if case.status != CaseStatus.OPEN:
         return readiness
-    evaluation = EvaluationContext(build_case_view(case, already_read=already_read))
+    # Only gates are evaluated here, so only what the procedure's conditions read is built.
+    evaluation = EvaluationContext(
+        build_case_view(case, already_read=already_read, shape=pack.case_view_shape)
+    )
     propose = _propose_step(pack)
     spec = pack.spec.closure
     propose_ids = list(dict.fromkeys(propose.gates if propose else []))
@@ -356,6 +359,9 @@ class ClosureView:
     _evaluation: EvaluationContext | None = None
     _roles: dict[str, bool] = field(default_factory=dict)
     _documents: list[SignedDocument] | None = None
+    # The closure was written by a proposal in this transaction (see `proposal_view`), so
+    # nothing but its step records can be recorded against it yet.
+    _just_proposed: bool = False
 
     # -- basics
     @property
@@ -422,16 +428,20 @@ class ClosureView:
 
     @cached_property
     def agreements(self) -> dict[str, GateAgreement]:
+        if self.closure is None or self._just_proposed:
+            return {}
         rows = GateAgreement.objects.filter(closure=self.closure).select_related("agreed_by")
-        return {a.gate_id: a for a in rows} if self.closure else {}
+        return {a.gate_id: a for a in rows}
 
     @cached_property
     def responses(self) -> dict[str, FormResponse]:
+        if self.closure is None or self._just_proposed:
+            return {}
         rows = FormResponse.objects.filter(closure=self.closure).select_related("updated_by")
-        return {r.form_id: r for r in rows} if self.closure else {}
+        return {r.form_id: r for r in rows}
 
     def further_actions(self) -> list[FurtherAction]:
-        if self.closure is None:
+        if self.closure is None or self._just_proposed:
             return []
         return list(self.closure.actions.select_related("done_by"))
 
@@ -533,7 +543,7 @@ class ClosureView:
     def documents(self) -> list[SignedDocument]:
         """Every frozen document of the closure: the signed summary, or what was frozen at
         authorisation where the procedure asks for no signatures. Latest version first."""
-        if self.closure is None:
+        if self.closure is None or self._just_proposed:
             return []
         if self._documents is None:  # read once for the page: each form's state asks
             self._documents = list(
@@ -606,15 +616,23 @@ class ClosureView:
         assert self.pack is not None  # noqa: S101 - only called once a checklist is found
         return checklist_results(self.pack, checklist_id, self.evaluation)
 
-    def checklist_answers(self, checklist_id: str) -> dict[str, ChecklistAnswer]:
-        if self.closure is None:
-            return {}
-        return {
-            a.item_id: a
-            for a in ChecklistAnswer.objects.filter(
-                closure=self.closure, checklist_id=checklist_id
-            ).select_related("answered_by")
-        }
+    @cached_property
+    def _checklist_answers(self) -> list[ChecklistAnswer]:
+        """Every checklist's answers, read once: the task list asks which checklists are
+        begun, and each checklist's summary how far."""
+        if self.closure is None or self._just_proposed:
+            return []
+        return list(
+            ChecklistAnswer.objects.filter(closure=self.closure).select_related("answered_by")
+        )
+
+    def checklist_answers(
+        self, checklist_id: str, *, reread: bool = False
+    ) -> dict[str, ChecklistAnswer]:
+        """`reread`: the request has saved answers since it first asked."""
+        if reread:
+            self.__dict__.pop("_checklist_answers", None)  # cached_property's own slot
+        return {a.item_id: a for a in self._checklist_answers if a.checklist_id == checklist_id}
 
     # -- the task list
     def step_url(self, step: Step) -> str:
@@ -639,15 +657,7 @@ class ClosureView:
         applicable = {s.id for s in self.steps}
         tasks = self.open_tasks()
         document = self.document(self.sign_form_id) if self.sign_form_id else None
-        answered = (
-            set(
-                ChecklistAnswer.objects.filter(closure=self.closure).values_list(
-                    "checklist_id", flat=True
-                )
-            )
-            if self.closure
-            else set()
-        )
+        answered = {a.checklist_id for a in self._checklist_answers}
         viewable_when_done = {"decide", "form", "checklist", "sign", "share", "authorise"}
         rows = []
         for step in self.all_steps:
@@ -727,21 +737,46 @@ class ClosureView:
         return "To do", "tag", "", ""
 
 
+# What a closure's pages read of its case: the subject, and the team's authority for the
+# procedure and the calendar (`build_case_view(case, case_is_current=True)` relies on both).
+CLOSURE_VIEW_RELATED = ("subject", "responsible_team__authority", "allocated_worker")
+
+
 def closure_view(
     user: User, case_id: int, *, evaluation: EvaluationContext | None = None
 ) -> ClosureView:
     """The case (access-checked: NotFound if the user may not see it) with its active or
     latest closure and the procedure governing it; `evaluation`, the case's record as the
     procedure reads it, if the caller has just built it."""
-    case = case_for(
-        user, case_id, related=("subject", "responsible_team__authority", "allocated_worker")
-    )
+    case = case_for(user, case_id, related=CLOSURE_VIEW_RELATED)
     closure = _latest_closure(case)
     if closure is not None:
         pack: PolicyPack | None = load_pack(closure.pack_id)
     else:
         pack = bound_pack(case.responsible_team.authority, case.service_area, PackPurpose.CLOSURE)
     return ClosureView(user=user, case=case, closure=closure, pack=pack, _evaluation=evaluation)
+
+
+def proposal_view(
+    user: User, case: Case, closure: Closure, evaluation: EvaluationContext
+) -> ClosureView:
+    """The task list of the closure `closure_propose` has just written, for the proposal's
+    answer, without reading again what the proposal read: `case`, as `case_for` read it for
+    `user` in the same transaction (proposing writes nothing to the case), and `evaluation`,
+    built from it. No one else can see the closure before the transaction commits, so
+    nothing but its step records (and the deadlines it set) can be recorded against it:
+    those are read; agreements, answers, documents and further actions are known to be none.
+    A test holds the answer equal to what reading the closure afresh gives."""
+    if closure.case_id != case.pk:
+        raise ValueError("The closure is of another case.")
+    return ClosureView(
+        user=user,
+        case=case,
+        closure=closure,
+        pack=load_pack(closure.pack_id),
+        _evaluation=evaluation,
+        _just_proposed=True,
+    )
 
 
 def prefill_description(source: str) -> str:

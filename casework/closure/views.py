@@ -938,7 +938,7 @@ def checklist(request: HttpRequest, case_id: int) -> HttpResponse:
             messages.success(
                 request, f"Saved {saved_count} answers; the others need correcting below."
             )
-        saved = v.checklist_answers(checklist_id)
+        saved = v.checklist_answers(checklist_id, reread=True)
     sections: list[dict[str, Any]] = []
     for result in results:
         item = result.item

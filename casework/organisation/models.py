@@ -8,12 +8,13 @@ from collections import OrderedDict
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 
 from casework.core.calendar import NATIONS, WorkingDayCalendar
 from casework.core.dates import long_date
+from casework.core.models import SavedWithItsSignals
 
 
 class ServiceArea(models.TextChoices):
@@ -60,6 +61,16 @@ def _new_calendar_key() -> str:
     return uuid.uuid4().hex
 
 
+def new_key() -> str:
+    """A key for something kept per process (`Authority.calendar_key`, `bindings_key`):
+    never made twice, so what was kept under a key a rolled-back change made is never
+    served."""
+    return _new_calendar_key()
+
+
+KEPT_BY_KEY = ("calendar_key", "bindings_key")
+
+
 class Authority(models.Model):
     name = models.CharField(max_length=200)
     la_code = models.CharField(
@@ -78,6 +89,11 @@ class Authority(models.Model):
     calendar_key = models.CharField(
         max_length=32, default=_new_calendar_key, db_default="", editable=False
     )
+    # The same for which policy pack governs what (`policy.services.bound_pack`): a new key
+    # whenever a pack binding is saved or deleted.
+    bindings_key = models.CharField(
+        max_length=32, default=_new_calendar_key, db_default="", editable=False
+    )
 
     class Meta:
         verbose_name_plural = "authorities"
@@ -86,14 +102,15 @@ class Authority(models.Model):
         return self.name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # A copy read before a closure day changed must not write its old key back (every
-        # process would then serve the old calendar): the key is written only when the
-        # row is created, or when asked for by name (`_closure_days_changed`).
+        # A copy read before a closure day or a pack binding changed must not write its
+        # old key back (every process would then serve the old calendar or pack): the keys
+        # are written only when the row is created, or when asked for by name
+        # (`_closure_days_changed`, `policy.models._bindings_changed`).
         if not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
                 f.name
                 for f in self._meta.concrete_fields
-                if not f.primary_key and f.name != "calendar_key"
+                if not f.primary_key and f.name not in KEPT_BY_KEY
             ]
         super().save(*args, **kwargs)
 
@@ -121,7 +138,7 @@ _CALENDARS: OrderedDict[tuple[int | None, str, str], WorkingDayCalendar] = Order
 _CALENDARS_KEPT = 64  # one Casework serves one authority; tests make many
 
 
-class ClosureDay(models.Model):
+class ClosureDay(SavedWithItsSignals):
     """A day the authority is closed that is not a bank holiday (e.g. an extra Christmas day)."""
 
     authority = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="closure_days")
@@ -136,16 +153,6 @@ class ClosureDay(models.Model):
 
     def __str__(self) -> str:
         return f"{long_date(self.day)}: {self.reason}"
-
-    # The day and its authority's new calendar key are written in one transaction: in
-    # autocommit Django sends post_save after the INSERT has committed on its own.
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        with transaction.atomic():
-            super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        with transaction.atomic():
-            return super().delete(*args, **kwargs)
 
 
 def _closure_days_changed(instance: ClosureDay, **kwargs: Any) -> None:

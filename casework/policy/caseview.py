@@ -14,7 +14,9 @@ Optional dates are null when absent: guard them (`plans.cp.ended && ... plans.cp
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Q
@@ -264,6 +266,45 @@ CASE_VIEW: dict[str, Node] = {
 }
 
 
+# Which parts of the view to build: each root wanted, with the fields of it that are read
+# (None: the whole root). See `view_shape`. Only the case, the subject and the household
+# build field by field (their fields cost a query each); other roots are built whole.
+FIELD_BY_FIELD = frozenset({"case", "subject", "household"})
+ViewShape = Mapping[str, frozenset[str] | None]
+
+
+def view_shape(facts: Iterable[str]) -> dict[str, frozenset[str] | None]:
+    """The roots and first-level fields that conditions citing `facts` (`subject.deceased`,
+    `plans.cp.open`, `visits`) read: a fact naming a root alone, or a root that is a list,
+    wants the whole root."""
+    shape: dict[str, frozenset[str] | None] = {}
+    for fact in facts:
+        root, _, rest = fact.partition(".")
+        root = root.removesuffix("[]")
+        node = CASE_VIEW.get(root)
+        if node is None:
+            continue  # `form`, a form's own answers, is not part of the case view
+        name = rest.partition(".")[0].removesuffix("[]")
+        if root in shape and shape[root] is None:
+            continue
+        if isinstance(node, dict) and name in node:
+            shape[root] = (shape.get(root) or frozenset()) | {name}
+        else:
+            shape[root] = None
+    return shape
+
+
+def merge_shapes(*shapes: ViewShape) -> dict[str, frozenset[str] | None]:
+    merged: dict[str, frozenset[str] | None] = {}
+    for shape in shapes:
+        for root, names in shape.items():
+            if names is None or (root in merged and merged[root] is None):
+                merged[root] = None
+            else:
+                merged[root] = (merged.get(root) or frozenset()) | names
+    return merged
+
+
 def _ts(day: dt.date | None) -> dt.datetime | None:
     if day is None:
         return None
@@ -288,14 +329,76 @@ class AlreadyRead:
     allocations: list[Allocation]
 
 
+class _Record:
+    """The parts of a case's record the view is built from, each read the first time a
+    section asks for it (so a view of a few roots reads only what they need), or taken from
+    what the page has already read."""
+
+    def __init__(self, case: Case, known: AlreadyRead | None) -> None:
+        self.case = case
+        self.subject: Person = case.subject
+        self.known = known
+
+    @cached_property
+    def contacts(self) -> list[ProfessionalContact]:
+        return self.known.contacts if self.known else current_contacts(self.subject)
+
+    @cached_property
+    def residence(self) -> Residence | None:
+        return self.known.residence if self.known else current_residence(self.subject)
+
+    @cached_property
+    def plans(self) -> list[Plan]:
+        return self.known.plans if self.known else list(self.case.plans.all())
+
+    @cached_property
+    def visits(self) -> list[Visit]:
+        return self.known.visits if self.known else list(self.case.visits.all())
+
+    @cached_property
+    def documents(self) -> list[Document]:
+        return self.known.documents if self.known else list(self.case.documents.all())
+
+    @cached_property
+    def previous(self) -> Case | None:
+        return self.known.previous if self.known else previous_case(self.case)
+
+    @cached_property
+    def workers(self) -> set[int]:
+        if self.known:
+            return {a.worker_id for a in self.known.allocations if a.worker_id is not None}
+        return set(self.case.allocations.exclude(worker=None).values_list("worker_id", flat=True))
+
+    @cached_property
+    def key_safe(self) -> KeySafe | None:
+        return KeySafe.objects.filter(person=self.subject).first()
+
+    @cached_property
+    def has_phone(self) -> bool:
+        return PhoneNumber.objects.filter(person=self.subject, is_current=True).exists()
+
+    @cached_property
+    def carer_links(self) -> list[CarerLink]:
+        subject = self.subject
+        return list(
+            CarerLink.objects.filter(Q(carer=subject) | Q(cared_for=subject), ended_on__isnull=True)
+        )
+
+
 @dataclass
 class CaseViewBuilder:
-    """Builds the view for one case in a fixed number of queries."""
+    """Builds the view for one case in a fixed number of queries: all of it, or only the
+    roots and fields `shape` asks for (a procedure's conditions read a few:
+    `PolicyPack.case_view_shape`), reading only what those need."""
 
     case: Case
     today: dt.date = field(default_factory=timezone.localdate)
     calendar: WorkingDayCalendar | None = None
     already_read: AlreadyRead | None = None
+    # `case` was read with its subject and its team's authority by the caller, in the
+    # transaction the view is built for, and nothing has written to it since.
+    case_is_current: bool = False
+    shape: ViewShape | None = None  # None: the whole view
 
     def _dated(self, day: dt.date, calendar: WorkingDayCalendar) -> dict[str, Any]:
         return {
@@ -307,180 +410,157 @@ class CaseViewBuilder:
         known = self.already_read
         if known is not None and known.case.pk != self.case.pk:
             raise ValueError("The records already read are of another case.")
-        case = (
-            known.case
-            if known is not None
-            else Case.objects.select_related("subject", "responsible_team__authority").get(
+        if known is not None:
+            case = known.case
+        elif self.case_is_current:
+            case = self.case
+        else:
+            case = Case.objects.select_related("subject", "responsible_team__authority").get(
                 pk=self.case.pk
             )
+        shape: ViewShape = (
+            dict.fromkeys(CASE_VIEW) if self.shape is None else {"now": None, **self.shape}
         )
+        unknown = shape.keys() - CASE_VIEW.keys()
+        if unknown:
+            raise ValueError(f"The case view has no {', '.join(sorted(unknown))}.")
         calendar = self.calendar or _calendar_for(case.responsible_team.authority)
-        subject = case.subject
-        today = self.today
-        if known is not None:
-            contacts, residence = known.contacts, known.residence
-            plans, visits, documents = known.plans, known.visits, known.documents
-            previous = known.previous
-            workers = {a.worker_id for a in known.allocations if a.worker_id is not None}
-        else:
-            contacts = current_contacts(subject)
-            residence = current_residence(subject)
-            plans = list(case.plans.all())
-            visits = list(case.visits.all())
-            documents = list(case.documents.all())
-            previous = previous_case(case)
-            workers = set(case.allocations.exclude(worker=None).values_list("worker_id", flat=True))
-        household = self._household(subject, residence)
-        carer_links = list(
-            CarerLink.objects.filter(Q(carer=subject) | Q(cared_for=subject), ended_on__isnull=True)
-        )
-        s47_outcomes = list(case.section47_enquiries.values_list("outcome", flat=True))
-        assessments = list(case.assessments.all())
-        meetings = list(case.meetings.all())
-        supervisions = list(case.supervisions.all())
-        decisions = list(case.decisions.all())
-        consents = list(case.consents.all())
-        notes = list(case.notes.values_list("occurred_on", "kind"))
-        referrals = list(case.referrals.all())
-        key_safe = KeySafe.objects.filter(person=subject).first()
-        has_phone = PhoneNumber.objects.filter(person=subject, is_current=True).exists()
-        lead = next((c for c in contacts if c.is_lead_professional), None)
+        record = _Record(case, known)
+        sections = self._sections(record, calendar)
+        return {name: build(shape[name]) for name, build in sections.items() if name in shape}
+
+    def _sections(
+        self, record: _Record, calendar: WorkingDayCalendar
+    ) -> dict[str, Callable[[frozenset[str] | None], Any]]:
+        """Each root of the view, built when called with the fields wanted (None: all). The
+        roots whose fields cost a query each (the case, the subject, the household) build
+        only the fields wanted; the others are one read each, built whole."""
+        case, subject, today = record.case, record.subject, self.today
         school_roles = {ContactRole.SCHOOL, ContactRole.NURSERY}
         age = subject.age_on(today)
-        subject_needs_school = (
-            age is not None and 4 <= age <= 16 and not any(c.role in school_roles for c in contacts)
-        )
-        return {
-            "now": _ts(today),
-            "case": {
-                "reference": case.reference,
-                "service_area": case.service_area,
-                "status": case.status,
-                "team": case.responsible_team.code,
-                "team_function": case.responsible_team.function,
-                "opened_on": _ts(case.opened_on),
-                "days_open": (today - case.opened_on).days,
-                "working_days_open": calendar.working_days_between(case.opened_on, today),
-                "is_complex": bool(case.is_complex),
-                "complexity_decided": case.is_complex is not None,
-                "allocated": case.allocated_worker_id is not None,
-                "risk_flags": list(case.risk_flags),
-                "workers_count": len(workers),
-                "closure_reason": case.closure_reason,
-            },
-            "subject": {
-                "age": -1 if age is None else age,
-                "is_unborn": subject.date_of_birth is None
-                and subject.expected_date_of_birth is not None,
-                "deceased": subject.date_of_death is not None,
-                "age_at_death": _age_at_death(subject),
-                "sex": subject.sex,
-                "ethnicity": subject.ethnicity,
-                "ethnicity_recorded": subject.ethnicity not in ("", "NOBT"),
-                "ethnicity_asked": subject.ethnicity_asked,
-                "has_nhs_number": bool(subject.nhs_number),
-                "has_upn": bool(subject.upn),
-                "has_current_address": residence is not None,
-                "address_confirmed_days_ago": (today - residence.started_on).days
-                if residence
-                else -1,
-                "has_phone": has_phone,
-                "has_gp": any(c.role == ContactRole.GP for c in contacts),
-                "has_school": any(c.role in school_roles for c in contacts),
-                "has_key_safe": key_safe is not None,
-                "key_safe_code_recorded": bool(key_safe and key_safe.code),
-                "carers": sum(1 for link in carer_links if link.cared_for_id == subject.pk),
-                "is_carer": any(link.carer_id == subject.pk for link in carer_links),
-            },
-            "household": {
-                "members": household["members"],
-                "children": household["children"],
-                "adults": household["adults"],
-                "school_age_children_without_school": household["_without_school"]
-                + (1 if subject_needs_school else 0),
-            },
-            "contacts": [
-                {"role": c.role, "organisation": c.organisation, "lead": c.is_lead_professional}
-                for c in contacts
-            ],
-            "lead_professional": {
+
+        def only(
+            fields: dict[str, Callable[[], Any]], wanted: frozenset[str] | None
+        ) -> dict[str, Any]:
+            return {name: value() for name, value in fields.items() if not wanted or name in wanted}
+
+        def whole(build: Callable[[], Any]) -> Callable[[frozenset[str] | None], Any]:
+            return lambda wanted: build()
+
+        def case_section(wanted: frozenset[str] | None) -> dict[str, Any]:
+            return only(
+                {
+                    "reference": lambda: case.reference,
+                    "service_area": lambda: case.service_area,
+                    "status": lambda: case.status,
+                    "team": lambda: case.responsible_team.code,
+                    "team_function": lambda: case.responsible_team.function,
+                    "opened_on": lambda: _ts(case.opened_on),
+                    "days_open": lambda: (today - case.opened_on).days,
+                    "working_days_open": lambda: calendar.working_days_between(
+                        case.opened_on, today
+                    ),
+                    "is_complex": lambda: bool(case.is_complex),
+                    "complexity_decided": lambda: case.is_complex is not None,
+                    "allocated": lambda: case.allocated_worker_id is not None,
+                    "risk_flags": lambda: list(case.risk_flags),
+                    "workers_count": lambda: len(record.workers),
+                    "closure_reason": lambda: case.closure_reason,
+                },
+                wanted,
+            )
+
+        def subject_section(wanted: frozenset[str] | None) -> dict[str, Any]:
+            def carers_of() -> int:
+                return sum(1 for link in record.carer_links if link.cared_for_id == subject.pk)
+
+            return only(
+                {
+                    "age": lambda: -1 if age is None else age,
+                    "is_unborn": lambda: (
+                        subject.date_of_birth is None and subject.expected_date_of_birth is not None
+                    ),
+                    "deceased": lambda: subject.date_of_death is not None,
+                    "age_at_death": lambda: _age_at_death(subject),
+                    "sex": lambda: subject.sex,
+                    "ethnicity": lambda: subject.ethnicity,
+                    "ethnicity_recorded": lambda: subject.ethnicity not in ("", "NOBT"),
+                    "ethnicity_asked": lambda: subject.ethnicity_asked,
+                    "has_nhs_number": lambda: bool(subject.nhs_number),
+                    "has_upn": lambda: bool(subject.upn),
+                    "has_current_address": lambda: record.residence is not None,
+                    "address_confirmed_days_ago": lambda: (
+                        (today - record.residence.started_on).days if record.residence else -1
+                    ),
+                    "has_phone": lambda: record.has_phone,
+                    "has_gp": lambda: any(c.role == ContactRole.GP for c in record.contacts),
+                    "has_school": lambda: any(c.role in school_roles for c in record.contacts),
+                    "has_key_safe": lambda: record.key_safe is not None,
+                    "key_safe_code_recorded": lambda: bool(
+                        record.key_safe and record.key_safe.code
+                    ),
+                    "carers": carers_of,
+                    "is_carer": lambda: any(
+                        link.carer_id == subject.pk for link in record.carer_links
+                    ),
+                },
+                wanted,
+            )
+
+        def household_section(wanted: frozenset[str] | None) -> dict[str, Any]:
+            household: dict[str, Any] = {}
+
+            def part(name: str) -> Any:
+                if not household:  # read on the first field asked for
+                    household.update(self._household(subject, record.residence))
+                return household[name]
+
+            def without_school() -> int:
+                subject_needs_school = (
+                    age is not None
+                    and 4 <= age <= 16
+                    and not any(c.role in school_roles for c in record.contacts)
+                )
+                return int(part("_without_school")) + (1 if subject_needs_school else 0)
+
+            return only(
+                {
+                    "members": lambda: part("members"),
+                    "children": lambda: part("children"),
+                    "adults": lambda: part("adults"),
+                    "school_age_children_without_school": without_school,
+                },
+                wanted,
+            )
+
+        def lead_professional_section() -> dict[str, Any]:
+            lead = next((c for c in record.contacts if c.is_lead_professional), None)
+            return {
                 "exists": lead is not None,
                 "name": lead.name if lead else "",
                 "designation": lead.designation if lead else "",
                 "agency": lead.organisation if lead else "",
-            },
-            "section47": {
-                "ever": bool(s47_outcomes),
-                "open": any(not outcome for outcome in s47_outcomes),
-                "count": len(s47_outcomes),
-            },
-            "plans": self._plans(plans),
-            "visits": [
-                {
-                    "date": _ts(v.visited_on),
-                    **self._dated(v.visited_on, calendar),
-                    "seen": v.subject_seen,
-                    "seen_alone": v.seen_alone,
-                    "home_visited": v.home_visited,
-                    "face_to_face": v.face_to_face,
-                }
-                for v in visits
-            ],
-            "assessments": [
-                {
-                    "kind": a.kind,
-                    "started_on": _ts(a.started_on),
-                    "completed": a.completed_on is not None,
-                    "completed_on": _ts(a.completed_on),
-                    "authorised": a.authorised_on is not None,
-                    "sent": bool(a.sent_to),
-                    "capacity": a.capacity,
-                    "eligible_unmet_needs": _yes_no_unknown(a.eligible_unmet_needs),
-                    "offered_and_declined": a.offered_and_declined,
-                }
-                for a in assessments
-            ],
-            "meetings": [
-                {
-                    "kind": m.kind,
-                    "date": _ts(m.held_on),
-                    **self._dated(m.held_on, calendar),
-                    "attendees": len(m.attendees),
-                    "has_minutes": bool(m.minutes.strip()),
-                }
-                for m in meetings
-            ],
-            "supervisions": [
-                {"date": _ts(s.held_on), **self._dated(s.held_on, calendar)} for s in supervisions
-            ],
-            "decisions": [
-                {"kind": d.kind, "date": _ts(d.decided_on), **self._dated(d.decided_on, calendar)}
-                for d in decisions
-            ],
-            "consents": [
-                {"kind": c.kind, "signed": c.signed, "withdrawn": c.withdrawn_on is not None}
-                for c in consents
-            ],
-            "documents": [
-                {"kind": d.kind, **self._dated(timezone.localdate(d.uploaded_at), calendar)}
-                for d in documents
-            ],
-            "notes": {
+            }
+
+        def section47_section() -> dict[str, Any]:
+            outcomes = list(case.section47_enquiries.values_list("outcome", flat=True))
+            return {
+                "ever": bool(outcomes),
+                "open": any(not outcome for outcome in outcomes),
+                "count": len(outcomes),
+            }
+
+        def notes_section() -> dict[str, Any]:
+            notes = list(case.notes.values_list("occurred_on", "kind"))
+            return {
                 "count": len(notes),
                 "days_since_last": (today - max(n[0] for n in notes)).days if notes else -1,
                 "closure_discussion_recorded": any(n[1] == "closure_discussion" for n in notes),
-            },
-            "referrals": [
-                {
-                    "kind": r.kind,
-                    "source": r.source,
-                    "date": _ts(r.received_on),
-                    **self._dated(r.received_on, calendar),
-                    "nfa": r.no_further_action,
-                }
-                for r in referrals
-            ],
-            "previous_case": {
+            }
+
+        def previous_case_section() -> dict[str, Any]:
+            previous = record.previous
+            return {
                 "exists": previous is not None,
                 "team": previous.responsible_team.code if previous else "",
                 "team_function": previous.responsible_team.function if previous else "",
@@ -489,7 +569,105 @@ class CaseViewBuilder:
                 if previous and previous.closed_on
                 else -1,
                 "closure_reason": previous.closure_reason if previous else "",
-            },
+            }
+
+        return {
+            "now": whole(lambda: _ts(today)),
+            "case": case_section,
+            "subject": subject_section,
+            "household": household_section,
+            "contacts": whole(
+                lambda: [
+                    {"role": c.role, "organisation": c.organisation, "lead": c.is_lead_professional}
+                    for c in record.contacts
+                ]
+            ),
+            "lead_professional": whole(lead_professional_section),
+            "section47": whole(section47_section),
+            "plans": whole(lambda: self._plans(record.plans)),
+            "visits": whole(
+                lambda: [
+                    {
+                        "date": _ts(v.visited_on),
+                        **self._dated(v.visited_on, calendar),
+                        "seen": v.subject_seen,
+                        "seen_alone": v.seen_alone,
+                        "home_visited": v.home_visited,
+                        "face_to_face": v.face_to_face,
+                    }
+                    for v in record.visits
+                ]
+            ),
+            "assessments": whole(
+                lambda: [
+                    {
+                        "kind": a.kind,
+                        "started_on": _ts(a.started_on),
+                        "completed": a.completed_on is not None,
+                        "completed_on": _ts(a.completed_on),
+                        "authorised": a.authorised_on is not None,
+                        "sent": bool(a.sent_to),
+                        "capacity": a.capacity,
+                        "eligible_unmet_needs": _yes_no_unknown(a.eligible_unmet_needs),
+                        "offered_and_declined": a.offered_and_declined,
+                    }
+                    for a in case.assessments.all()
+                ]
+            ),
+            "meetings": whole(
+                lambda: [
+                    {
+                        "kind": m.kind,
+                        "date": _ts(m.held_on),
+                        **self._dated(m.held_on, calendar),
+                        "attendees": len(m.attendees),
+                        "has_minutes": bool(m.minutes.strip()),
+                    }
+                    for m in case.meetings.all()
+                ]
+            ),
+            "supervisions": whole(
+                lambda: [
+                    {"date": _ts(s.held_on), **self._dated(s.held_on, calendar)}
+                    for s in case.supervisions.all()
+                ]
+            ),
+            "decisions": whole(
+                lambda: [
+                    {
+                        "kind": d.kind,
+                        "date": _ts(d.decided_on),
+                        **self._dated(d.decided_on, calendar),
+                    }
+                    for d in case.decisions.all()
+                ]
+            ),
+            "consents": whole(
+                lambda: [
+                    {"kind": c.kind, "signed": c.signed, "withdrawn": c.withdrawn_on is not None}
+                    for c in case.consents.all()
+                ]
+            ),
+            "documents": whole(
+                lambda: [
+                    {"kind": d.kind, **self._dated(timezone.localdate(d.uploaded_at), calendar)}
+                    for d in record.documents
+                ]
+            ),
+            "notes": whole(notes_section),
+            "referrals": whole(
+                lambda: [
+                    {
+                        "kind": r.kind,
+                        "source": r.source,
+                        "date": _ts(r.received_on),
+                        **self._dated(r.received_on, calendar),
+                        "nfa": r.no_further_action,
+                    }
+                    for r in case.referrals.all()
+                ]
+            ),
+            "previous_case": whole(previous_case_section),
         }
 
     def _household(self, subject: Person, residence: Residence | None) -> dict[str, Any]:
@@ -605,8 +783,19 @@ def _calendar_for(authority: Authority) -> WorkingDayCalendar:
 
 
 def build_case_view(
-    case: Case, *, today: dt.date | None = None, already_read: AlreadyRead | None = None
+    case: Case,
+    *,
+    today: dt.date | None = None,
+    already_read: AlreadyRead | None = None,
+    case_is_current: bool = False,
+    shape: ViewShape | None = None,
 ) -> dict[str, Any]:
+    """The view of `case`: all of it, or only the roots and fields `shape` names (and
+    `now`): see `view_shape` and `PolicyPack.case_view_shape`."""
     return CaseViewBuilder(
-        case=case, today=today or timezone.localdate(), already_read=already_read
+        case=case,
+        today=today or timezone.localdate(),
+        already_read=already_read,
+        case_is_current=case_is_current,
+        shape=shape,
     ).build()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from django.conf import settings
 from pydantic import ValidationError
 
 from casework.core.codes import CLD_EVENT_OUTCOMES, CinClosureReason
-from casework.policy.caseview import Leaf, Node
+from casework.policy.caseview import Leaf, Node, view_shape
 from casework.policy.conditions import Condition, ConditionError, compile_condition
 from casework.policy.schema import Due, Form, Gate, Notification, PackFile, Task
 
@@ -59,6 +60,12 @@ class PolicyPack:
 
     def condition(self, source: str, *, form: str | None = None) -> Condition:
         return self.conditions[_condition_key(source, form)]
+
+    @cached_property
+    def case_view_shape(self) -> dict[str, frozenset[str] | None]:
+        """The parts of the case view (roots, and fields of them) that any of the pack's
+        conditions reads: a view of these alone evaluates every one of them."""
+        return view_shape(fact for c in self.conditions.values() for fact in c.facts)
 
 
 def _condition_key(source: str, form: str | None) -> str:

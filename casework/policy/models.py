@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import post_delete, post_save
 
-from casework.organisation.models import Authority, ServiceArea
+from casework.core.models import SavedWithItsSignals
+from casework.organisation.models import Authority, ServiceArea, new_key
 
 
 class PackPurpose(models.TextChoices):
@@ -13,7 +17,7 @@ class PackPurpose(models.TextChoices):
     TRANSFER = "transfer", "Transfers, step-down and escalation"
 
 
-class PackBinding(models.Model):
+class PackBinding(SavedWithItsSignals):
     authority = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="bindings")
     service_area = models.CharField(max_length=20, choices=ServiceArea.choices)
     purpose = models.CharField(max_length=20, choices=PackPurpose.choices)
@@ -38,3 +42,17 @@ class PackBinding(models.Model):
     def __str__(self) -> str:
         area = self.get_service_area_display()
         return f"{area} {self.get_purpose_display().lower()}: {self.pack_id}"
+
+
+def _bindings_changed(instance: PackBinding, **kwargs: Any) -> None:
+    """A binding saved or deleted (`pack_bind`, the admin) gives its authority a new
+    bindings key, so every process reads the bindings again (`bound_pack`).
+    `QuerySet.update` and `bulk_create` send no signal: change bindings one by one."""
+    key = new_key()
+    Authority.objects.filter(pk=instance.authority_id).update(bindings_key=key)
+    if PackBinding._meta.get_field("authority").is_cached(instance):
+        instance.authority.bindings_key = key
+
+
+post_save.connect(_bindings_changed, sender=PackBinding, dispatch_uid="pack-binding-saved")
+post_delete.connect(_bindings_changed, sender=PackBinding, dispatch_uid="pack-binding-deleted")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from django.db import transaction
 
 from casework.accounts.models import User
@@ -57,6 +59,7 @@ def pack_bind(
     before = binding.pack_id if binding else None
     if binding is None:
         binding = PackBinding(authority=authority, service_area=service_area, purpose=purpose)
+    binding.authority = authority  # so the caller's copy sees its new bindings key at once
     binding.pack_id = pack_id
     binding.bound_by = actor
     binding.save()
@@ -72,8 +75,29 @@ def pack_bind(
 
 
 def bound_pack(authority: Authority, service_area: str, purpose: str) -> PolicyPack | None:
-    """The pack that governs `purpose` for `service_area`, or None if none is bound."""
-    binding = PackBinding.objects.filter(
-        authority=authority, service_area=service_area, purpose=purpose
-    ).first()
-    return load_pack(binding.pack_id) if binding else None
+    """The pack that governs `purpose` for `service_area`, or None if none is bound. Which
+    pack that is, is kept per process under the authority's `bindings_key`, which every
+    change of binding replaces (as its calendar is kept under `calendar_key`): a case page
+    and a closure proposal each asked once or twice. The authority is as the caller read it,
+    normally with the case in this request."""
+    key = (authority.pk, authority.bindings_key, service_area, purpose)
+    keep = authority.pk is not None and bool(authority.bindings_key)
+    if keep and key in _BOUND:
+        pack_id = _BOUND[key]
+    else:
+        pack_id = (
+            PackBinding.objects.filter(
+                authority=authority, service_area=service_area, purpose=purpose
+            )
+            .values_list("pack_id", flat=True)
+            .first()
+        )
+        if keep:
+            _BOUND[key] = pack_id
+            while len(_BOUND) > _BOUND_KEPT:
+                _BOUND.popitem(last=False)
+    return load_pack(pack_id) if pack_id else None
+
+
+_BOUND: OrderedDict[tuple[int | None, str, str, str], str | None] = OrderedDict()
+_BOUND_KEPT = 256  # one Casework serves one authority (a few areas and purposes); tests many

@@ -320,3 +320,78 @@ def test_what_a_rolled_back_transaction_granted_is_forgotten(
         with transaction.atomic():  # not by the first question of the next transaction
             assert not _visible(outsider, open_case)
         assert not _visible(outsider, open_case)  # nor outside one
+
+
+def test_inside_a_transaction_the_need_to_know_is_read_once_until_a_write(
+    worker: User, outsider: User, open_case: Case
+) -> None:
+    """A service asks several times inside its transaction (the case, the role, the answer
+    it sends back): once, across savepoints opened and released, until it writes."""
+    with need_to_know_remembered(), transaction.atomic():
+        with CaptureQueriesContext(connection) as captured:
+            case_for(worker, open_case.pk)
+            with transaction.atomic():  # a service's own savepoint
+                case_for(worker, open_case.pk)
+            assert holds_role_for_case(worker, open_case, Role.SOCIAL_WORKER)
+        assert _need_to_know_reads(captured) == 1
+        emergency_access_open(
+            actor=outsider,
+            case_reference=open_case.reference,
+            reason="Police at the door asking about this child now",
+        )
+        with CaptureQueriesContext(connection) as captured:
+            assert _visible(outsider, open_case)  # the write is seen at once
+            assert _visible(outsider, open_case)
+        assert _need_to_know_reads(captured) == 1
+
+
+def test_a_rollback_to_a_savepoint_forgets_what_was_read_since(
+    outsider: User, open_case: Case
+) -> None:
+    """A grant written and read inside a savepoint that is then rolled back is not seen by
+    the rest of the transaction."""
+    with need_to_know_remembered(), transaction.atomic():
+        try:
+            with transaction.atomic():
+                emergency_access_open(
+                    actor=outsider,
+                    case_reference=open_case.reference,
+                    reason="Police at the door asking about this child now",
+                )
+                assert _visible(outsider, open_case)
+                raise ValueError("refused after the grant")
+        except ValueError:
+            pass
+        assert not _visible(outsider, open_case)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_service_entered_twice_does_not_see_what_its_rolled_back_first_call_granted(
+    outsider: User, open_case: Case
+) -> None:
+    """The request's own outermost transactions, as in production (no test transaction
+    around them): a service decorated with `atomic` enters the same Atomic object each call,
+    and its first call's grant, read then rolled back, is not remembered into the second."""
+
+    class Refused(Exception):
+        pass
+
+    @transaction.atomic
+    def service(grant: bool) -> bool:
+        if grant:
+            emergency_access_open(
+                actor=outsider,
+                case_reference=open_case.reference,
+                reason="Police at the door asking about this child now",
+            )
+        seen = _visible(outsider, open_case)
+        if grant:
+            raise Refused
+        return seen
+
+    with need_to_know_remembered():
+        assert len(connection.atomic_blocks) == 0
+        with pytest.raises(Refused):
+            service(grant=True)
+        assert service(grant=False) is False
+        assert not _visible(outsider, open_case)

@@ -42,7 +42,16 @@ from casework.people.services import (
     professional_contact_add,
     relationship_add,
 )
-from casework.policy.caseview import CASE_VIEW, Leaf, ListOf, Node, build_case_view
+from casework.policy.caseview import (
+    CASE_VIEW,
+    FIELD_BY_FIELD,
+    Leaf,
+    ListOf,
+    Node,
+    build_case_view,
+    merge_shapes,
+    view_shape,
+)
 from casework.policy.conditions import ConditionError, EvaluationContext, compile_condition
 from casework.policy.evaluate import (
     applicable_steps,
@@ -578,3 +587,52 @@ def test_compiled_condition_that_cannot_be_evaluated_never_holds() -> None:
     outcome = condition.evaluate(EvaluationContext({"subject": {}}))
     assert outcome.holds is False
     assert outcome.error is not None
+
+
+def test_x06_a_view_of_what_a_pack_reads_evaluates_every_condition_as_the_whole_view(
+    full_case: Case, open_case: Case
+) -> None:
+    """A proposal and the readiness panel build only the parts of the case view their
+    procedure's conditions read (`PolicyPack.case_view_shape`: roots, and the fields of the
+    case, the subject and the household): every condition of every built-in pack comes out
+    the same, cited facts and all, as on the whole view, and what is left out is not read."""
+    packs = _built_in_packs()
+    for case in (full_case, open_case):
+        whole = EvaluationContext(build_case_view(case))
+        with CaptureQueriesContext(connection) as whole_queries:
+            build_case_view(case)
+        for pack in packs:
+            shape = pack.case_view_shape
+            assert shape
+            assert shape.keys() < CASE_VIEW.keys()
+            with CaptureQueriesContext(connection) as part_queries:
+                view = build_case_view(case, shape=shape)
+            assert view.keys() == shape.keys() | {"now"}
+            for root, fields in shape.items():
+                if fields is not None and root in FIELD_BY_FIELD:
+                    assert view[root].keys() == fields, (pack.id, root)
+            part = EvaluationContext(view)
+            for condition in pack.conditions.values():
+                assert condition.evaluate(part) == condition.evaluate(whole), condition.source
+            assert len(part_queries) < len(whole_queries), pack.id
+    with pytest.raises(ValueError, match="no visitz"):
+        build_case_view(open_case, shape={"visitz": None})
+
+
+def test_a_shape_names_the_roots_and_fields_facts_read() -> None:
+    shape = view_shape(
+        ["subject.deceased", "subject.age", "plans.cp.open", "visits", "household", "form.x"]
+    )
+    assert shape == {
+        "subject": frozenset({"deceased", "age"}),
+        "plans": frozenset({"cp"}),
+        "visits": None,
+        "household": None,
+    }
+    assert merge_shapes(shape, {"subject": None, "case": frozenset({"status"})}) == {
+        "subject": None,
+        "plans": frozenset({"cp"}),
+        "visits": None,
+        "household": None,
+        "case": frozenset({"status"}),
+    }

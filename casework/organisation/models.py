@@ -61,14 +61,20 @@ def _new_calendar_key() -> str:
     return uuid.uuid4().hex
 
 
-def new_key() -> str:
-    """A key for something kept per process (`Authority.calendar_key`, `bindings_key`):
-    never made twice, so what was kept under a key a rolled-back change made is never
-    served."""
-    return _new_calendar_key()
-
-
 KEPT_BY_KEY = ("calendar_key", "bindings_key")
+
+
+def renew_authority_key(row: models.Model, key_field: str) -> None:
+    """Give the authority of `row` (a closure day, a pack binding) a new `key_field`, one
+    of KEPT_BY_KEY, so every process reads again what it kept under the old one; the
+    authority object `row` was made with sees the change too. A key is never made twice,
+    so what was kept under a key a rolled-back change made is never served."""
+    key = _new_calendar_key()
+    Authority.objects.filter(pk=row.authority_id).update(**{key_field: key})  # type: ignore[attr-defined]
+    relation = type(row)._meta.get_field("authority")
+    assert isinstance(relation, models.ForeignKey)  # noqa: S101 - both callers' rows have one
+    if relation.is_cached(row):
+        setattr(row.authority, key_field, key)  # type: ignore[attr-defined]
 
 
 class Authority(models.Model):
@@ -159,11 +165,7 @@ def _closure_days_changed(instance: ClosureDay, **kwargs: Any) -> None:
     """A closure day saved or deleted (the admin, the demo) gives its authority a new
     calendar key. `QuerySet.update` and `bulk_create` send no signal: change closure days
     one by one, as the admin does."""
-    key = _new_calendar_key()
-    Authority.objects.filter(pk=instance.authority_id).update(calendar_key=key)
-    # The authority object the closure day was made with sees the change too.
-    if ClosureDay._meta.get_field("authority").is_cached(instance):
-        instance.authority.calendar_key = key
+    renew_authority_key(instance, "calendar_key")
 
 
 post_save.connect(_closure_days_changed, sender=ClosureDay, dispatch_uid="closure-day-saved")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 from django.db.models import Q
@@ -508,12 +508,11 @@ class CaseViewBuilder:
             )
 
         def household_section(wanted: frozenset[str] | None) -> dict[str, Any]:
-            household: dict[str, Any] = {}
+            # Read on the first field asked for, once.
+            household = cache(lambda: self._household(subject, record.residence))
 
             def part(name: str) -> Any:
-                if not household:  # read on the first field asked for
-                    household.update(self._household(subject, record.residence))
-                return household[name]
+                return household()[name]
 
             def without_school() -> int:
                 subject_needs_school = (

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models.signals import post_delete, post_save
 
 from casework.core.models import SavedWithItsSignals
-from casework.organisation.models import Authority, ServiceArea, new_key
+from casework.organisation.models import Authority, ServiceArea, renew_authority_key
 
 
 class PackPurpose(models.TextChoices):
@@ -48,10 +48,7 @@ def _bindings_changed(instance: PackBinding, **kwargs: Any) -> None:
     """A binding saved or deleted (`pack_bind`, the admin) gives its authority a new
     bindings key, so every process reads the bindings again (`bound_pack`).
     `QuerySet.update` and `bulk_create` send no signal: change bindings one by one."""
-    key = new_key()
-    Authority.objects.filter(pk=instance.authority_id).update(bindings_key=key)
-    if PackBinding._meta.get_field("authority").is_cached(instance):
-        instance.authority.bindings_key = key
+    renew_authority_key(instance, "bindings_key")
 
 
 post_save.connect(_bindings_changed, sender=PackBinding, dispatch_uid="pack-binding-saved")

@@ -65,11 +65,7 @@ def test_the_need_to_know_holds_each_kind_of_reason(
     make_staff: Callable[..., User],
 ) -> None:
     head = make_staff("head", team_sgcp, Role.HEAD_OF_SERVICE)
-    emergency_access_open(
-        actor=outsider,
-        case_reference=open_case.reference,
-        reason="Police at the door asking about this child now",
-    )
+    _emergency(outsider, open_case)
     known = need_to_know(outsider)
     assert known.team_ids == {team_sgcp.pk}
     assert known.area_wide == frozenset()  # a social worker sees their teams, not the area
@@ -91,6 +87,14 @@ def test_a_persons_visibility_is_checked_from_the_person_not_from_every_visible_
     assert sql.count("EXISTS") >= 5
     assert " IN (SELECT" not in sql
     assert list(people_visible_to(worker).filter(pk=open_case.subject_id)) == [open_case.subject]
+
+
+def _emergency(outsider: User, case: Case) -> EmergencyAccess:
+    return emergency_access_open(
+        actor=outsider,
+        case_reference=case.reference,
+        reason="Police at the door asking about this child now",
+    )
 
 
 def _need_to_know_reads(captured: CaptureQueriesContext) -> int:
@@ -118,11 +122,7 @@ def test_a_write_in_the_request_makes_the_next_question_read_afresh(
         with CaptureQueriesContext(connection) as captured:
             assert not cases_visible_to(outsider).filter(pk=open_case.pk).exists()
         assert _need_to_know_reads(captured) == 0  # remembered
-        emergency_access_open(
-            actor=outsider,
-            case_reference=open_case.reference,
-            reason="Police at the door asking about this child now",
-        )
+        _emergency(outsider, open_case)
         assert cases_visible_to(outsider).filter(pk=open_case.pk).exists()
     # Outside a request nothing is remembered at all.
     with CaptureQueriesContext(connection) as captured:
@@ -212,11 +212,7 @@ def test_x02_a_membership_counts_from_its_first_day_to_its_last(
 def test_x02_emergency_access_ends_when_it_expires_and_a_lifted_restriction_hides_nobody(
     outsider: User, manager: User, open_case: Case
 ) -> None:
-    access = emergency_access_open(
-        actor=outsider,
-        case_reference=open_case.reference,
-        reason="Police at the door asking about this child now",
-    )
+    access = _emergency(outsider, open_case)
     assert _visible(outsider, open_case)
     EmergencyAccess.objects.filter(pk=access.pk).update(
         expires_at=timezone.now() - dt.timedelta(seconds=1)
@@ -306,11 +302,7 @@ def test_what_a_rolled_back_transaction_granted_is_forgotten(
 
     def grant_read_and_roll_back() -> None:
         with transaction.atomic():
-            emergency_access_open(
-                actor=outsider,
-                case_reference=open_case.reference,
-                reason="Police at the door asking about this child now",
-            )
+            _emergency(outsider, open_case)
             assert _visible(outsider, open_case)
             raise Refused
 
@@ -334,11 +326,7 @@ def test_inside_a_transaction_the_need_to_know_is_read_once_until_a_write(
                 case_for(worker, open_case.pk)
             assert holds_role_for_case(worker, open_case, Role.SOCIAL_WORKER)
         assert _need_to_know_reads(captured) == 1
-        emergency_access_open(
-            actor=outsider,
-            case_reference=open_case.reference,
-            reason="Police at the door asking about this child now",
-        )
+        _emergency(outsider, open_case)
         with CaptureQueriesContext(connection) as captured:
             assert _visible(outsider, open_case)  # the write is seen at once
             assert _visible(outsider, open_case)
@@ -353,11 +341,7 @@ def test_a_rollback_to_a_savepoint_forgets_what_was_read_since(
     with need_to_know_remembered(), transaction.atomic():
         try:
             with transaction.atomic():
-                emergency_access_open(
-                    actor=outsider,
-                    case_reference=open_case.reference,
-                    reason="Police at the door asking about this child now",
-                )
+                _emergency(outsider, open_case)
                 assert _visible(outsider, open_case)
                 raise ValueError("refused after the grant")
         except ValueError:
@@ -379,11 +363,7 @@ def test_a_service_entered_twice_does_not_see_what_its_rolled_back_first_call_gr
     @transaction.atomic
     def service(grant: bool) -> bool:
         if grant:
-            emergency_access_open(
-                actor=outsider,
-                case_reference=open_case.reference,
-                reason="Police at the door asking about this child now",
-            )
+            _emergency(outsider, open_case)
         seen = _visible(outsider, open_case)
         if grant:
             raise Refused

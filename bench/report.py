@@ -46,6 +46,7 @@ def render(
     cin: dict[str, Any],
     sqlite: dict[str, Any],
     legacy: dict[str, Any],
+    outbox: dict[str, Any],
     threads: int,
     server_workers: int,
     seconds: float,
@@ -101,6 +102,16 @@ def render(
         "The closure transition is measured through the API (`POST /api/v1/cases/{id}/closure`,"
         " a worker's token, a fresh Idempotency-Key): the proposal, the first transition of the"
         " closure state machine, with its gates, case view, audit event and tasks.",
+        "",
+        "The task worker (`manage.py db_worker`) ran beside the server throughout, as in"
+        " production, on the same cores: it sends the email copies each proposal queues."
+        f" {outbox['queued']:,} were queued during the run ({outbox['failed']} failed);"
+        + (
+            f" the queue was empty {outbox['drained_after_s']:g} s after the load ended."
+            if not outbox["waiting"]
+            else f" {outbox['waiting']:,} were still waiting"
+            f" {outbox['drained_after_s']:g} s after the load ended."
+        ),
         "",
         "## Whole jobs",
         "",

@@ -14,6 +14,7 @@ OFFSETs and unfiltered COUNT(*)s.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
@@ -292,6 +293,45 @@ def replay(name: str, pages: list[Page], seconds: float) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def work(name: str) -> subprocess.Popen[bytes]:
+    """The task worker, as production runs it beside the web server: it sends the email
+    copies the proposals queue (casework.tasks.delivery), on the same two cores."""
+    log = (VAR / f"worker-{name}.log").open("wb")
+    return subprocess.Popen(  # noqa: S603
+        [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "1"],
+        cwd=ROOT,
+        env=production_env(name),
+        stdout=log,
+        stderr=log,
+    )
+
+
+def outbox_drained(started: float, wait: float = 120.0) -> dict[str, Any]:
+    """The email copies queued since `started` (a time.time()), once the worker has sent
+    them or `wait` seconds have passed: how many, and how long after the load ended the
+    queue was empty."""
+    from django.db.models import Count, Q
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    since = dt.datetime.fromtimestamp(started, tz=dt.UTC)
+    emails = DBTaskResult.objects.filter(
+        task_path="casework.tasks.delivery.notification_emails", enqueued_at__gte=since
+    )
+    ended = time.monotonic()
+    while True:
+        counts = emails.aggregate(
+            queued=Count("id"),
+            waiting=Count(
+                "id", filter=Q(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING])
+            ),
+            failed=Count("id", filter=Q(status=TaskResultStatus.FAILED)),
+        )
+        if not counts["waiting"] or time.monotonic() - ended > wait:
+            return {**counts, "drained_after_s": round(time.monotonic() - ended, 1)}
+        time.sleep(0.5)
+
+
 def serve(name: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = production_env(name)
     subprocess.run(  # noqa: S603, S607
@@ -334,7 +374,7 @@ def serve(name: str, port: int, workers: int) -> subprocess.Popen[bytes]:
 
 
 def stop(server: subprocess.Popen[bytes]) -> None:
-    """Stop gunicorn even if its workers are still busy with slow requests."""
+    """Stop gunicorn (or the task worker) even if it is still busy."""
     server.terminate()
     try:
         server.wait(timeout=30)
@@ -693,10 +733,18 @@ def main(argv: list[str] | None = None) -> int:
 
     say(f"Serving with gunicorn ({args.server_workers} workers) and measuring...")
     server = serve(name, args.port, args.server_workers)
+    worker = work(name)
+    load_started = time.time()
     try:
         results = measure_http(fx, args.port, seconds, args.threads, args.only)
+        outbox = outbox_drained(load_started)
     finally:
         stop(server)
+        stop(worker)
+    say(
+        f"  task worker: {outbox['queued']} email copies queued, {outbox['failed']} failed, "
+        f"{outbox['waiting']} still waiting {outbox['drained_after_s']} s after the load ended"
+    )
     if args.only:
         return 0 if results else 2
 
@@ -740,6 +788,7 @@ def main(argv: list[str] | None = None) -> int:
         cin=cin,
         sqlite=sqlite,
         legacy=legacy,
+        outbox=outbox,
         threads=args.threads,
         server_workers=args.server_workers,
         seconds=seconds,

@@ -157,7 +157,22 @@ else:
     # subqueries of person search fool its estimate, and compiling took seconds per search while
     # running took a fraction of one (issue 10, docs/performance.md). Short OLTP queries gain
     # nothing from JIT, so it is off for Casework's connections unless DATABASE_URL says otherwise.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # Prepared statements (below) are planned for the values of each execution, never with a
+    # generic plan: PostgreSQL switches a prepared statement to a plan made without its
+    # values after five runs if that looks no dearer, and for the team case list's keyset
+    # page that plan took 105 ms where one for the values took 0.3 ms (issue 10, run 6).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", "-c jit=off -c plan_cache_mode=force_custom_plan"
+    )
+    # Statements sent with their parameters apart (server-side binding) and, from the fifth
+    # time a connection sends the same one, prepared: PostgreSQL then parses it once per
+    # connection instead of every time (and plans it for each run's values, above). Turn it off
+    # (DATABASE_PREPARED_STATEMENTS=false) behind a pooler in transaction mode that
+    # cannot carry prepared statements (PgBouncer before 1.21, or without
+    # max_prepared_statements): see docs/operations.md.
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

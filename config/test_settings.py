@@ -38,3 +38,5 @@ if USING_SQLITE:  # noqa: F405
             str(VAR_DIR / f"test-{os.getpid()}.sqlite3"),  # noqa: F405
         )
     }
+# Every compiled read (casework.core.compiled) is checked against what the ORM writes afresh.
+CASEWORK_CHECK_COMPILED_READS = True

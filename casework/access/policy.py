@@ -7,6 +7,7 @@ exist (404), so its existence does not leak.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -20,6 +21,7 @@ from django.utils import timezone
 from casework.access.models import Restriction
 from casework.accounts.models import User
 from casework.cases.models import Case
+from casework.core.compiled import CompiledRead
 from casework.core.errors import NotFound, NotPermitted
 from casework.organisation.models import (
     MANAGER_ROLES,
@@ -100,8 +102,11 @@ class _Remembered:
 _remembered: ContextVar[_Remembered | None] = ContextVar("need_to_know_remembered", default=None)
 
 # Statements that neither change data nor undo a change: reading, and opening or releasing a
-# savepoint. Anything else (a write, ROLLBACK TO SAVEPOINT, SQLite's BEGIN) forgets.
+# savepoint. A write forgets if it is to a table the need to know is read from (see
+# `_changes_need_to_know`); anything else (ROLLBACK TO SAVEPOINT, SQLite's BEGIN) forgets.
 _HARMLESS = ("SELECT", "SAVEPOINT", "RELEASE SAVEPOINT")
+# The table a plain INSERT, UPDATE or DELETE writes to, as Django writes them.
+_WRITTEN_TABLE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?\s', re.I)
 
 
 @contextmanager
@@ -124,8 +129,10 @@ def need_to_know_remembered() -> Iterator[None]:
         execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
     ) -> Any:
         # Only the statement's start is looked at: this runs for every query of a request.
-        if sql is not _NEED_TO_KNOW_SQL and not (
-            sql[:40].lstrip("( \n")[:17].upper().startswith(_HARMLESS)
+        if (
+            sql is not _NEED_TO_KNOW_SQL
+            and not sql[:40].lstrip("( \n")[:17].upper().startswith(_HARMLESS)
+            and _changes_need_to_know(sql)
         ):
             remembered.known.clear()
         return execute(sql, params, many, context)
@@ -136,6 +143,16 @@ def need_to_know_remembered() -> Iterator[None]:
             yield
     finally:
         _remembered.reset(token)
+
+
+def _changes_need_to_know(sql: str) -> bool:
+    """Whether a statement other than a read may change someone's need to know: a write to
+    a table it is read from (a membership, a transfer, an emergency access, a restriction),
+    and anything not recognised as a plain write. A closure, its step, a task, a
+    notification or an audit event written by the same request leaves it as it was, so the
+    answer a service sends back after its writes does not read it a second time."""
+    written = _WRITTEN_TABLE.match(sql)
+    return written is None or written.group(1).lower() in _NEED_TO_KNOW_TABLES
 
 
 def _transaction_marker() -> Callable[[], None]:
@@ -202,6 +219,8 @@ _NEED_TO_KNOW_SQL = """
         WHERE n.restriction_id = r.id AND n.user_id = %(user)s
     )"""
 _SEAT, _CASE, _HIDDEN = 1, 2, 3
+# Every table the statement above reads: a write to one of them forgets what was read.
+_NEED_TO_KNOW_TABLES = frozenset(re.findall(r"(?:FROM|JOIN)\s+(\w+)", _NEED_TO_KNOW_SQL))
 
 
 def _read_need_to_know(user: User) -> NeedToKnow:
@@ -269,6 +288,21 @@ def _known_to(user: User, known: NeedToKnow, case: Case) -> bool:
     )
 
 
+# A case by its key with the relations a caller names, compiled once for each list of them:
+# every page and action that names a case reads it this way.
+_CASES_BY_KEY: dict[tuple[str, ...], CompiledRead[Case]] = {}
+_KEYS = range(1, 2**63)  # what a BigAutoField holds
+
+
+def _case_by_key(related: tuple[str, ...]) -> CompiledRead[Case]:
+    read = _CASES_BY_KEY.get(related)
+    if read is None:
+        read = _CASES_BY_KEY[related] = CompiledRead(
+            lambda case_id: Case.objects.select_related(*related).filter(pk=case_id)
+        )
+    return read
+
+
 # Set on a case read by `case_for`: the need to know it was checked against.
 _CHECKED_AGAINST = "_casework_checked_against"
 
@@ -279,7 +313,10 @@ def case_for(user: User, case_id: int, *, related: tuple[str, ...] = ()) -> Case
     if not user.is_authenticated or not user.is_active:
         raise NotFound("There is no case with that reference that you can see.")
     known = need_to_know(user)
-    case = Case.objects.select_related(*related).filter(pk=case_id).first()
+    if type(case_id) is int and case_id in _KEYS:
+        case = _case_by_key(related).one(case_id)
+    else:  # the ORM's own answer (nothing) to a key no column can hold, or a key as text
+        case = Case.objects.select_related(*related).filter(pk=case_id).first()
     if case is None or not _known_to(user, known, case):
         case = None  # nothing of a case they may not see stays in reach (a traceback's locals)
         raise NotFound("There is no case with that reference that you can see.")

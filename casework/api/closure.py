@@ -29,6 +29,7 @@ from casework.api.common import (
     FieldId,
     IsoDate,
     JsonInt,
+    Out,
     PackId,
     QuestionOut,
     file_answer,
@@ -84,7 +85,7 @@ FormState = Literal["not_started", "draft", "submitted", "signing", "signed"]
 # --- What a closure looks like -------------------------------------------------------------
 
 
-class StepOut(Schema):
+class StepOut(Out):
     id: str
     label: str
     kind: str
@@ -104,7 +105,7 @@ class StepOut(Schema):
     requirements: list[str]
 
 
-class GateOut(Schema):
+class GateOut(Out):
     id: str
     label: str
     effect: Literal["block", "needs_agreement", "escalate"]
@@ -120,7 +121,7 @@ class GateOut(Schema):
     agreement_note: str
 
 
-class FormSummaryOut(Schema):
+class FormSummaryOut(Out):
     id: str
     title: str
     step_id: str
@@ -128,7 +129,7 @@ class FormSummaryOut(Schema):
     url: str
 
 
-class ChecklistSummaryOut(Schema):
+class ChecklistSummaryOut(Out):
     id: str
     title: str
     step_id: str
@@ -136,7 +137,7 @@ class ChecklistSummaryOut(Schema):
     total: int
 
 
-class FurtherActionOut(Schema):
+class FurtherActionOut(Out):
     id: int
     description: str
     done: bool
@@ -145,7 +146,7 @@ class FurtherActionOut(Schema):
     note: str
 
 
-class SignatureOut(Schema):
+class SignatureOut(Out):
     role: str
     signer: str
     signer_name: str
@@ -153,7 +154,7 @@ class SignatureOut(Schema):
     content_hash: str
 
 
-class ClosureDocumentOut(Schema):
+class ClosureDocumentOut(Out):
     id: int
     form_id: str
     title: str
@@ -166,7 +167,7 @@ class ClosureDocumentOut(Schema):
     pdf_url: str = Field(description="GET it (with your token) for the PDF.")
 
 
-class ClosureOut(Schema):
+class ClosureOut(Out):
     id: int
     case_id: int
     state: str

@@ -13,6 +13,7 @@ from casework.accounts.models import User
 from casework.api.models import ApiToken
 from casework.audit.models import AuditCategory
 from casework.audit.services import audit_record
+from casework.core.compiled import CompiledRead, first
 from casework.core.errors import InvalidInput, NotPermitted
 
 TOKEN_BYTES = 32
@@ -23,6 +24,14 @@ def token_digest(token: str) -> str:
 
 
 _LIVE_TOKEN_ATTRIBUTE = "_casework_live_token"  # noqa: S105 - an attribute name, not a secret
+# Every API request reads its token: compiled once (casework.core.compiled).
+_LIVE_TOKEN = CompiledRead(
+    lambda digest: first(
+        ApiToken.objects.select_related("user").filter(
+            digest=digest, revoked_at__isnull=True, user__is_active=True
+        )
+    )
+)
 
 
 def live_token(request: HttpRequest, token: str) -> ApiToken | None:
@@ -33,11 +42,7 @@ def live_token(request: HttpRequest, token: str) -> ApiToken | None:
     remembered: tuple[str, ApiToken | None] | None = getattr(request, _LIVE_TOKEN_ATTRIBUTE, None)
     if remembered is not None and remembered[0] == digest:
         return remembered[1]
-    found = (
-        ApiToken.objects.select_related("user")
-        .filter(digest=digest, revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
+    found = _LIVE_TOKEN.one(digest)
     setattr(request, _LIVE_TOKEN_ATTRIBUTE, (digest, found))
     return found
 

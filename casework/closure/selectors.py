@@ -36,6 +36,7 @@ from casework.closure.models import (
     StepRecord,
 )
 from casework.closure.services import canonical_content, content_hash, signed_form_id
+from casework.core.compiled import CompiledRead
 from casework.organisation.models import Role
 from casework.policy.caseview import AlreadyRead, build_case_view
 from casework.policy.conditions import EvaluationContext
@@ -347,6 +348,13 @@ def _signatures_in_order() -> QuerySet[Signature]:
     return Signature.objects.select_related("signer").order_by("signed_at", "id")
 
 
+# Read for every task list: compiled once (casework.core.compiled).
+_STEP_RECORDS = CompiledRead(
+    lambda closure_id: StepRecord.objects.filter(closure_id=closure_id).select_related("done_by")
+)
+_OPEN_TASKS = CompiledRead(lambda *keys: Task.objects.filter(key__in=keys, status=TaskStatus.OPEN))
+
+
 @dataclass
 class ClosureView:
     """A case, its closure (the active one, else the latest) and its procedure, evaluated
@@ -423,8 +431,11 @@ class ClosureView:
     # -- what has been done
     @cached_property
     def records(self) -> dict[str, StepRecord]:
-        rows = StepRecord.objects.filter(closure=self.closure).select_related("done_by")
-        return {r.step_id: r for r in rows} if self.closure else {}
+        if self.closure is None:
+            return {}
+        if self._just_proposed:  # what `closure_propose` recorded, carried by the closure
+            return {r.step_id: r for r in self.closure.steps.all()}
+        return {r.step_id: r for r in _STEP_RECORDS(self.closure.pk)}
 
     @cached_property
     def agreements(self) -> dict[str, GateAgreement]:
@@ -455,9 +466,7 @@ class ClosureView:
         if self.closure is None:
             return {}
         prefix = f"closure:{self.closure.pk}:step:"
-        tasks = Task.objects.filter(
-            key__in=[prefix + s.id for s in self.all_steps], status=TaskStatus.OPEN
-        )
+        tasks = _OPEN_TASKS(*(prefix + s.id for s in self.all_steps))
         return {t.key.removeprefix(prefix): t for t in tasks}
 
     def meetings(self, kind: str | None) -> list[Meeting]:

@@ -45,6 +45,7 @@ from casework.closure.models import (
     SignedDocument,
     StepRecord,
 )
+from casework.core.compiled import CompiledRead
 from casework.core.dates import long_date
 from casework.core.errors import Conflict, InvalidInput, NotPermitted, Problem
 from casework.core.transitions import transition
@@ -372,7 +373,7 @@ def closure_propose(
     reason = next((r for r in closure_spec.reasons if r.id == reason_id), None)
     if reason is None:
         raise InvalidInput("Choose one of the closure reasons listed.", field="reason_id")
-    if Closure.objects.filter(case=case, state__in=ACTIVE_STATES).exists():
+    if _ACTIVE_CLOSURE.exists(case.pk):
         raise InvalidInput("A closure is already in progress for this case.")
     if evaluation is None:
         evaluation = proposal_evaluation(case, pack)
@@ -414,8 +415,12 @@ def closure_propose(
         raise Conflict(
             "Someone else has just proposed closing this case. Reload the page."
         ) from clash
-    if propose is not None:
-        _record_step(ctx, actor, propose.id, note=note.strip(), first=True)
+    # The closure carries the steps it was proposed with (`closure.steps.all()` reads none):
+    # the proposal's answer lists them (`selectors.proposal_view`).
+    recorded = (
+        [_record_step(ctx, actor, propose.id, note=note.strip(), first=True)] if propose else []
+    )
+    closure._prefetched_objects_cache = {"steps": recorded}  # type: ignore[attr-defined]
     _audit(
         ctx,
         actor,
@@ -437,6 +442,12 @@ def closure_propose(
             f"{reason.label}. Your decision is needed.",
         )
     return closure
+
+
+# Asked before every proposal: compiled once (casework.core.compiled).
+_ACTIVE_CLOSURE = CompiledRead(
+    lambda case_id: Closure.objects.filter(case_id=case_id, state__in=ACTIVE_STATES), exists=True
+)
 
 
 def _decision_step(pack: PolicyPack) -> Step | None:

@@ -22,8 +22,24 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from casework.cases.models import Allocation, Case, CaseStatus, Document, Plan, Visit
+from casework.cases.models import (
+    Allocation,
+    Assessment,
+    Case,
+    CaseNote,
+    CaseStatus,
+    Consent,
+    Document,
+    ManagerDecision,
+    Meeting,
+    Plan,
+    Referral,
+    Section47Enquiry,
+    SupervisionRecord,
+    Visit,
+)
 from casework.core.calendar import WorkingDayCalendar
+from casework.core.compiled import CompiledRead, first
 from casework.organisation.models import Authority
 from casework.people.models import (
     INVERSE_RELATIONSHIP,
@@ -329,6 +345,55 @@ class AlreadyRead:
     allocations: list[Allocation]
 
 
+# The record's reads, each by the case's or the subject's id, compiled once per process
+# (casework.core.compiled): a closure proposal makes a dozen, and writing their SQL cost
+# more than running it. Each is what the model's related manager reads, in its ordering.
+_PLANS = CompiledRead(lambda case_id: Plan.objects.filter(case_id=case_id))
+_VISITS = CompiledRead(lambda case_id: Visit.objects.filter(case_id=case_id))
+_DOCUMENTS = CompiledRead(lambda case_id: Document.objects.filter(case_id=case_id))
+_ASSESSMENTS = CompiledRead(lambda case_id: Assessment.objects.filter(case_id=case_id))
+_MEETINGS = CompiledRead(lambda case_id: Meeting.objects.filter(case_id=case_id))
+_SUPERVISIONS = CompiledRead(lambda case_id: SupervisionRecord.objects.filter(case_id=case_id))
+_DECISIONS = CompiledRead(lambda case_id: ManagerDecision.objects.filter(case_id=case_id))
+_CONSENTS = CompiledRead(lambda case_id: Consent.objects.filter(case_id=case_id))
+_REFERRALS = CompiledRead(lambda case_id: Referral.objects.filter(case_id=case_id))
+_SECTION47_OUTCOMES = CompiledRead(
+    lambda case_id: Section47Enquiry.objects.filter(case_id=case_id).values_list(
+        "outcome", flat=True
+    )
+)
+_NOTE_DAYS_AND_KINDS = CompiledRead(
+    lambda case_id: CaseNote.objects.filter(case_id=case_id).values_list("occurred_on", "kind")
+)
+_WORKERS = CompiledRead(
+    lambda case_id: (
+        Allocation.objects.filter(case_id=case_id)
+        .exclude(worker=None)
+        .values_list("worker_id", flat=True)
+    )
+)
+_CURRENT_CONTACTS = CompiledRead(
+    lambda person_id: ProfessionalContact.objects.filter(person_id=person_id, ended_on__isnull=True)
+)
+_CURRENT_RESIDENCE = CompiledRead(
+    lambda person_id: first(
+        Residence.objects.select_related("address").filter(
+            person_id=person_id, ended_on__isnull=True
+        )
+    )
+)
+_KEY_SAFE = CompiledRead(lambda person_id: first(KeySafe.objects.filter(person_id=person_id)))
+_HAS_PHONE = CompiledRead(
+    lambda person_id: PhoneNumber.objects.filter(person_id=person_id, is_current=True),
+    exists=True,
+)
+_CURRENT_CARER_LINKS = CompiledRead(
+    lambda carer_id, cared_for_id: CarerLink.objects.filter(
+        Q(carer_id=carer_id) | Q(cared_for_id=cared_for_id), ended_on__isnull=True
+    )
+)
+
+
 class _Record:
     """The parts of a case's record the view is built from, each read the first time a
     section asks for it (so a view of a few roots reads only what they need), or taken from
@@ -349,15 +414,15 @@ class _Record:
 
     @cached_property
     def plans(self) -> list[Plan]:
-        return self.known.plans if self.known else list(self.case.plans.all())
+        return self.known.plans if self.known else _PLANS(self.case.pk)
 
     @cached_property
     def visits(self) -> list[Visit]:
-        return self.known.visits if self.known else list(self.case.visits.all())
+        return self.known.visits if self.known else _VISITS(self.case.pk)
 
     @cached_property
     def documents(self) -> list[Document]:
-        return self.known.documents if self.known else list(self.case.documents.all())
+        return self.known.documents if self.known else _DOCUMENTS(self.case.pk)
 
     @cached_property
     def previous(self) -> Case | None:
@@ -367,22 +432,19 @@ class _Record:
     def workers(self) -> set[int]:
         if self.known:
             return {a.worker_id for a in self.known.allocations if a.worker_id is not None}
-        return set(self.case.allocations.exclude(worker=None).values_list("worker_id", flat=True))
+        return set(_WORKERS(self.case.pk))
 
     @cached_property
     def key_safe(self) -> KeySafe | None:
-        return KeySafe.objects.filter(person=self.subject).first()
+        return _KEY_SAFE.one(self.subject.pk)
 
     @cached_property
     def has_phone(self) -> bool:
-        return PhoneNumber.objects.filter(person=self.subject, is_current=True).exists()
+        return _HAS_PHONE.exists(self.subject.pk)
 
     @cached_property
     def carer_links(self) -> list[CarerLink]:
-        subject = self.subject
-        return list(
-            CarerLink.objects.filter(Q(carer=subject) | Q(cared_for=subject), ended_on__isnull=True)
-        )
+        return _CURRENT_CARER_LINKS(self.subject.pk, self.subject.pk)
 
 
 @dataclass
@@ -542,7 +604,7 @@ class CaseViewBuilder:
             }
 
         def section47_section() -> dict[str, Any]:
-            outcomes = list(case.section47_enquiries.values_list("outcome", flat=True))
+            outcomes = _SECTION47_OUTCOMES(case.pk)
             return {
                 "ever": bool(outcomes),
                 "open": any(not outcome for outcome in outcomes),
@@ -550,7 +612,7 @@ class CaseViewBuilder:
             }
 
         def notes_section() -> dict[str, Any]:
-            notes = list(case.notes.values_list("occurred_on", "kind"))
+            notes = _NOTE_DAYS_AND_KINDS(case.pk)
             return {
                 "count": len(notes),
                 "days_since_last": (today - max(n[0] for n in notes)).days if notes else -1,
@@ -610,7 +672,7 @@ class CaseViewBuilder:
                         "eligible_unmet_needs": _yes_no_unknown(a.eligible_unmet_needs),
                         "offered_and_declined": a.offered_and_declined,
                     }
-                    for a in case.assessments.all()
+                    for a in _ASSESSMENTS(case.pk)
                 ]
             ),
             "meetings": whole(
@@ -622,13 +684,13 @@ class CaseViewBuilder:
                         "attendees": len(m.attendees),
                         "has_minutes": bool(m.minutes.strip()),
                     }
-                    for m in case.meetings.all()
+                    for m in _MEETINGS(case.pk)
                 ]
             ),
             "supervisions": whole(
                 lambda: [
                     {"date": _ts(s.held_on), **self._dated(s.held_on, calendar)}
-                    for s in case.supervisions.all()
+                    for s in _SUPERVISIONS(case.pk)
                 ]
             ),
             "decisions": whole(
@@ -638,13 +700,13 @@ class CaseViewBuilder:
                         "date": _ts(d.decided_on),
                         **self._dated(d.decided_on, calendar),
                     }
-                    for d in case.decisions.all()
+                    for d in _DECISIONS(case.pk)
                 ]
             ),
             "consents": whole(
                 lambda: [
                     {"kind": c.kind, "signed": c.signed, "withdrawn": c.withdrawn_on is not None}
-                    for c in case.consents.all()
+                    for c in _CONSENTS(case.pk)
                 ]
             ),
             "documents": whole(
@@ -663,7 +725,7 @@ class CaseViewBuilder:
                         **self._dated(r.received_on, calendar),
                         "nfa": r.no_further_action,
                     }
-                    for r in case.referrals.all()
+                    for r in _REFERRALS(case.pk)
                 ]
             ),
             "previous_case": whole(previous_case_section),
@@ -742,15 +804,11 @@ class CaseViewBuilder:
 
 
 def current_contacts(subject: Person) -> list[ProfessionalContact]:
-    return list(ProfessionalContact.objects.filter(person=subject, ended_on__isnull=True))
+    return _CURRENT_CONTACTS(subject.pk)
 
 
 def current_residence(subject: Person) -> Residence | None:
-    return (
-        Residence.objects.select_related("address")
-        .filter(person=subject, ended_on__isnull=True)
-        .first()
-    )
+    return _CURRENT_RESIDENCE.one(subject.pk)
 
 
 def previous_case(case: Case) -> Case | None:

@@ -2,16 +2,16 @@
 called inside the caller's transaction so they are written with the change they follow.
 
 Every notification goes through `notify_users`: it writes the in-app notification now and
-emails a copy only after the transaction commits, so a change that rolls back emails
-nobody, and a failed email never undoes the change (see `casework.tasks.delivery`)."""
+queues its email copy in the same transaction, for the task worker to send once the change
+has committed: a change that rolls back emails nobody, and a failed email never undoes the
+change (see `casework.tasks.delivery`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from functools import partial
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -20,9 +20,10 @@ from casework.accounts.models import User
 from casework.audit.models import AuditCategory
 from casework.audit.services import audit_record
 from casework.cases.models import Case
+from casework.core.compiled import CompiledRead
 from casework.core.errors import InvalidInput, NotPermitted
 from casework.organisation.models import SERVICE_AREA_WIDE_ROLES, Membership, Team
-from casework.tasks.delivery import notification_emails_send
+from casework.tasks.delivery import notification_emails
 from casework.tasks.models import Notification, Task, TaskStatus
 
 MAX_ID = 2**63 - 1  # the largest BigAutoField value
@@ -103,6 +104,18 @@ def _holds_role(user: User, task: Task) -> bool:
     ).exists()
 
 
+# Who holds a role in a team today: asked by every notification, compiled once
+# (casework.core.compiled); the same query as `role_holders` builds for the team.
+_IN_TEAM = CompiledRead(
+    lambda role, team_id, day: (
+        Membership.objects.current(day)
+        .filter(role=role, user__is_active=True, team_id=team_id)
+        .select_related("user")
+        .order_by("user_id")
+    )
+)
+
+
 def role_holders(
     *, role: str, team: Team | None, service_area: str, case: Case | None = None
 ) -> list[User]:
@@ -111,14 +124,15 @@ def role_holders(
     service manager, or the reviewing officers of the safeguarding unit), except people in
     other case-holding teams who may not see `case`: a vacancy in one team must not send a
     child's case to another team's manager. Active accounts only, each once."""
+    today = timezone.localdate()
     current = (
-        Membership.objects.current()
+        Membership.objects.current(today)
         .filter(role=role, user__is_active=True)
         .select_related("user")
         .order_by("user_id")
     )
     if team is not None:
-        in_team = [m.user for m in current.filter(team=team)]
+        in_team = [m.user for m in _IN_TEAM(role, team.pk, today)]
         if in_team:
             return list(dict.fromkeys(in_team))
         current = current.filter(team__authority_id=team.authority_id)
@@ -156,24 +170,70 @@ def notify_users(
     message: str,
     requirement: str = "",
 ) -> list[Notification]:
-    """Tell each of `users` once per key: an in-app notification now, and an email copy
-    (to those with an address) after the surrounding transaction commits."""
-    sent: list[Notification] = []
-    new: list[int] = []
-    for user in dict.fromkeys(users):
-        note, created = Notification.objects.get_or_create(
+    """Tell each of `users` once per key: an in-app notification now, and an email copy (to
+    those with an address) queued with it, sent by the worker once the caller commits."""
+    drafts = {
+        user.pk: Notification(
             key=key,
             recipient=user,
-            defaults={"case": case, "event": event, "message": message, "requirement": requirement},
+            case=case,
+            event=event,
+            message=message,
+            requirement=requirement,
         )
-        sent.append(note)
-        if created:
-            new.append(note.pk)
+        for user in dict.fromkeys(users)
+    }
+    if not drafts:
+        return []
+    new = _insert_new_notifications(list(drafts.values()))
+    told_before = [pk for pk in drafts if pk not in new]
+    if told_before:  # notified under this key already (a sweep run twice, a step redone)
+        for note in Notification.objects.filter(key=key, recipient_id__in=told_before):
+            drafts[note.recipient_id] = note
     if new:
-        # robust: whatever goes wrong while emailing is logged, never raised into the
-        # request or sweep whose change has already committed.
-        transaction.on_commit(partial(notification_emails_send, new), robust=True)
-    return sent
+        notification_emails.enqueue(sorted(new.values()))
+    return list(drafts.values())
+
+
+def _insert_new_notifications(drafts: list[Notification]) -> dict[int, int]:
+    """Insert the notifications no one has yet under their key, in one statement that
+    leaves the others alone (`ON CONFLICT DO NOTHING`, on the `notify_once` constraint): a
+    notification racing in from another transaction is not an error, and there is no
+    read-then-insert-in-a-savepoint per recipient (four statements each, for
+    `get_or_create`). Returns the new notifications' ids by recipient; each inserted draft
+    becomes the saved notification."""
+    connection = connections[Notification.objects.db]
+    quote = connection.ops.quote_name
+    meta = Notification._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    rows = [
+        [f.get_db_prep_save(f.pre_save(draft, add=True), connection) for f in fields]
+        for draft in drafts
+    ]
+    once = next(c for c in meta.constraints if c.name == "notify_once")
+    unique = [
+        quote(field.column)
+        for field in fields
+        if field.name in once.fields  # type: ignore[attr-defined]
+    ]
+    one_row = f"({', '.join(['%s'] * len(fields))})"
+    columns = ", ".join(quote(field.column) for field in fields)
+    returning = f"{quote(meta.pk.column)}, {quote(Notification.recipient.field.column)}"
+    # Only the model's own table and column names are written into the text (quoted);
+    # every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+        f"VALUES {', '.join([one_row] * len(rows))} "
+        f"ON CONFLICT ({', '.join(unique)}) DO NOTHING RETURNING {returning}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for row in rows for value in row])
+        new = {recipient: pk for pk, recipient in cursor.fetchall()}
+    for draft in drafts:
+        if draft.recipient_id in new:
+            draft.pk = new[draft.recipient_id]
+            draft._state.adding, draft._state.db = False, connection.alias
+    return new
 
 
 def notify_role(

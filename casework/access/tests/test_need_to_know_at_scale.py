@@ -27,10 +27,13 @@ from casework.access.policy import (
 )
 from casework.access.services import emergency_access_open, restriction_place
 from casework.accounts.models import User
+from casework.audit.models import AuditCategory
+from casework.audit.services import audit_record
 from casework.cases.models import Case
 from casework.core.errors import NotFound
-from casework.organisation.models import Role, Team
+from casework.organisation.models import Membership, Role, Team
 from casework.people.selectors import people_visible_to
+from casework.tasks.services import notify_role, task_schedule
 from casework.transfers.models import (
     ACTIVE_TRANSFER_STATES,
     PathwayRequest,
@@ -129,6 +132,41 @@ def test_a_write_in_the_request_makes_the_next_question_read_afresh(
         cases_visible_to(outsider)
         cases_visible_to(outsider)
     assert _need_to_know_reads(captured) == 2
+
+
+def test_only_a_write_to_what_the_need_to_know_is_read_from_forgets_it(
+    worker: User, outsider: User, open_case: Case
+) -> None:
+    """What a service writes after its checks (an audit event, a task, a notification) does
+    not change who may see what, so the answer it sends back does not read the need to know
+    again; a write to a table the need to know is read from (here a membership of the
+    case's team) is seen by the very next question."""
+    with need_to_know_remembered():
+        assert not _visible(outsider, open_case)
+        with CaptureQueriesContext(connection) as captured:
+            audit_record(
+                actor=worker,
+                verb="case.viewed",
+                category=AuditCategory.ACCESS,
+                obj=open_case,
+                summary="Case viewed",
+                case=open_case,
+            )
+            task_schedule(
+                key="check", case=open_case, title="Check", role=Role.SOCIAL_WORKER, due_on=None
+            )
+            notify_role(
+                key="told", case=open_case, role=Role.SOCIAL_WORKER, event="e", message="Told"
+            )
+            assert not _visible(outsider, open_case)
+        assert _need_to_know_reads(captured) == 0
+        Membership.objects.create(
+            user=outsider,
+            team=open_case.responsible_team,
+            role=Role.SOCIAL_WORKER,
+            started_on=TODAY,
+        )
+        assert _visible(outsider, open_case)
 
 
 # --- Each reason at its boundaries (the need to know is read with hand-written SQL) ---------

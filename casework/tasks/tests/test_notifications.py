@@ -1,19 +1,23 @@
 """Notifications: in the app (a count for the header and a list), and by email with a
-plain-text and an HTML body, sent only once the change that caused them has committed."""
+plain-text and an HTML body, queued with the change that caused them and sent by the task
+worker once it has committed."""
 
 from __future__ import annotations
 
 import logging
 import socket
 from collections.abc import Callable
+from io import StringIO
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core import mail
+from django.core.management import call_command
 from django.db import transaction
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 from pytest_django.fixtures import Settings
 
 from casework.accounts.models import User
@@ -21,7 +25,12 @@ from casework.cases.models import Case
 from casework.organisation.models import Role
 from casework.tasks.context_processors import notifications
 from casework.tasks.models import Notification, Task
-from casework.tasks.services import notifications_mark_read, notify_role, task_schedule
+from casework.tasks.services import (
+    notifications_mark_read,
+    notify_role,
+    notify_users,
+    task_schedule,
+)
 
 
 def _email(user: User) -> User:
@@ -41,7 +50,16 @@ def _notify(case: Case, key: str = "k1", role: str = Role.TEAM_MANAGER) -> list[
     )
 
 
-def test_x03_email_goes_only_after_the_change_commits_with_text_and_html_bodies(
+def _worker() -> None:
+    """The production worker (`manage.py db_worker`): runs what is queued, then exits."""
+    call_command(
+        "db_worker", batch=True, startup_delay=False, reload=False, verbosity=0, stdout=StringIO()
+    )
+
+
+# Committed for real: the worker runs in its own transactions, as in production.
+@pytest.mark.django_db(transaction=True)
+def test_x03_email_is_queued_with_the_change_and_sent_by_the_worker_with_text_and_html_bodies(
     open_case: Case,
     manager: User,
     worker: User,
@@ -50,22 +68,24 @@ def test_x03_email_goes_only_after_the_change_commits_with_text_and_html_bodies(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     """X-03: an existing caller of notify_role (a service, inside its transaction) gets an
-    email copy sent for it, but only once the transaction commits: nothing is emailed while
-    it is open. The email has a plain-text body and an HTML alternative, names the case by
+    email copy queued in that transaction and sent by the task worker: nothing is emailed
+    while the change is open, and the request that made it never waits for the mail
+    server. The email has a plain-text body and an HTML alternative, names the case by
     reference (never the person) and links to it when the site's address is set; the
     notification records when it was emailed. Someone with no email address is told in
     the app only."""
     settings.CASEWORK_BASE_URL = "https://casework.example-council.gov.uk/"
     _email(manager)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with transaction.atomic():
-            notes = _notify(open_case)
-            task_schedule(
-                key="decide", case=open_case, title="Decide", role=Role.TEAM_MANAGER, due_on=None
-            )
-            assert mailoutbox == []
-        assert mailoutbox == []  # the test's own transaction is still open
-    assert len(callbacks) == 1
+    with transaction.atomic():
+        notes = _notify(open_case)
+        task_schedule(
+            key="decide", case=open_case, title="Decide", role=Role.TEAM_MANAGER, due_on=None
+        )
+        [queued] = DBTaskResult.objects.all()  # in the change's own transaction
+        assert queued.task_path == "casework.tasks.delivery.notification_emails"
+        assert mailoutbox == []
+    assert mailoutbox == []  # committed, and waiting for the worker
+    _worker()
     [email] = mailoutbox
     assert email.to == [manager.email]
     assert email.subject == (
@@ -85,12 +105,14 @@ def test_x03_email_goes_only_after_the_change_commits_with_text_and_html_bodies(
     assert Notification.objects.get(recipient=manager).emailed_at is not None
 
     # A social worker without an address: in the app, no email.
-    with django_capture_on_commit_callbacks(execute=True):
-        _notify(open_case, key="k2", role=Role.SOCIAL_WORKER)
+    _notify(open_case, key="k2", role=Role.SOCIAL_WORKER)
+    _worker()
     assert Notification.objects.filter(recipient=worker, emailed_at__isnull=True).exists()
     assert len(mailoutbox) == 1
 
 
+# Committed for real: the worker runs in its own transactions, as in production.
+@pytest.mark.django_db(transaction=True)
 def test_x03_a_change_that_rolls_back_emails_nobody(
     open_case: Case,
     manager: User,
@@ -98,7 +120,7 @@ def test_x03_a_change_that_rolls_back_emails_nobody(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     """X-03: if the service's transaction rolls back after notifying, there is neither a
-    notification nor an email."""
+    notification nor an email, nor one queued."""
     _email(manager)
 
     class Refused(Exception):
@@ -113,6 +135,8 @@ def test_x03_a_change_that_rolls_back_emails_nobody(
         with pytest.raises(Refused):
             refused_change()
     assert callbacks == []
+    assert not DBTaskResult.objects.exists()
+    _worker()
     assert mailoutbox == []
     assert not Notification.objects.exists()
 
@@ -125,31 +149,65 @@ def _closed_port() -> int:
     return port
 
 
+# Committed for real: the worker runs in its own transactions, as in production.
+@pytest.mark.django_db(transaction=True)
 def test_x03_an_email_that_fails_is_logged_and_the_change_and_notification_stay(
     open_case: Case,
     manager: User,
     settings: Settings,
     caplog: pytest.LogCaptureFixture,
-    django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     """X-03: with the mail server unreachable (Django's real SMTP backend, refused), the
     change the notification follows is kept, the notification is in the app, unread and
-    not marked emailed, and the failure is logged; nothing is raised to the caller."""
+    not marked emailed, and the worker logs the failure; nothing is raised."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = _closed_port()
     settings.EMAIL_TIMEOUT = 2
     _email(manager)
+    with transaction.atomic():
+        task_schedule(
+            key="decide", case=open_case, title="Decide", role=Role.TEAM_MANAGER, due_on=None
+        )
+        _notify(open_case)
     with caplog.at_level(logging.ERROR, logger="casework.tasks.delivery"):
-        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-            task_schedule(
-                key="decide", case=open_case, title="Decide", role=Role.TEAM_MANAGER, due_on=None
-            )
-            _notify(open_case)
+        _worker()
     assert Task.objects.filter(key="decide").exists()
     note = Notification.objects.get(recipient=manager)
     assert (note.read_at, note.emailed_at) == (None, None)
     assert "Could not reach the mail server" in caplog.text
+    # The task itself ended well: the failure is the mail server's, told in the log.
+    assert DBTaskResult.objects.get().return_value == 0
+
+
+def test_x03_each_person_is_told_once_per_key_and_only_new_notices_are_emailed(
+    open_case: Case,
+    worker: User,
+    manager: User,
+    django_assert_num_queries: Any,
+) -> None:
+    """X-03: telling people under a key some of them already have (a sweep run again, a
+    step redone) leaves their notification as it was, adds one for the others, queues an
+    email for the new ones only, and answers with everyone's, in the order asked. The
+    first telling is one statement for all of them, and one more to queue the email."""
+    _email(manager)
+    _email(worker)
+    with django_assert_num_queries(2):
+        [first] = notify_users(
+            key="k", users=[manager, manager], case=open_case, event="e", message="First"
+        )
+    assert first.pk is not None
+    assert first.created_at is not None
+    assert Notification.objects.get(pk=first.pk).message == "First"
+    told = notify_users(
+        key="k", users=[worker, manager], case=open_case, event="e", message="Second"
+    )
+    assert [(n.recipient, n.message) for n in told] == [(worker, "Second"), (manager, "First")]
+    assert told[1].pk == first.pk
+    assert Notification.objects.filter(key="k").count() == 2
+    queued = [r.args_kwargs["args"][0] for r in DBTaskResult.objects.order_by("enqueued_at")]
+    assert queued == [[first.pk], [told[0].pk]]
+    assert notify_users(key="k", users=[], case=open_case, event="e", message="None") == []
 
 
 def test_the_unread_count_for_the_header_is_one_lazy_query(

@@ -84,10 +84,10 @@ def test_x03_the_scheduler_enqueues_each_sweep_once_per_slot_and_the_worker_runs
     """X-03: at 10:05 on Tuesday 21 April 2026, `run_scheduler --once` enqueues the deadline
     sweep (this quarter hour's slot) and the three-monthly audits (today's 02:00 slot); run
     again in the same slot, it enqueues nothing. The database worker runs both: the task due
-    yesterday is escalated to its named role, and the email goes once the worker's
-    transaction commits. At 10:20 only the deadline sweep is due again; it finds nothing
-    new. While a run is still waiting for the worker, the next slot does not pile another
-    on."""
+    yesterday is escalated to its named role, and its emails, queued with the escalation,
+    are sent by the same run of the worker. At 10:20 only the deadline sweep is due again;
+    it finds nothing new. While a run is still waiting for the worker, the next slot does
+    not pile another on."""
     manager.email = "manager@council.example"
     manager.save(update_fields=["email"])
     task_schedule(
@@ -106,12 +106,16 @@ def test_x03_the_scheduler_enqueues_each_sweep_once_per_slot_and_the_worker_runs
         assert _scheduler() == ""
         assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 3
         _worker()
-    results = {r.task_path.rsplit(".", 1)[1]: r for r in DBTaskResult.objects.all()}
+    ran = list(DBTaskResult.objects.all())
+    results = {r.task_path.rsplit(".", 1)[1]: r for r in ran if ".sweep_" in r.task_path}
     assert {name: r.status for name, r in results.items()} == {
         "sweep_deadline_alerts": TaskResultStatus.SUCCESSFUL,
         "sweep_three_monthly_audits": TaskResultStatus.SUCCESSFUL,
         "sweep_retention_reviews": TaskResultStatus.SUCCESSFUL,
     }
+    # Each notice the sweep gave queued its email copy, which the same run of the worker sent.
+    emails = [r for r in ran if r.task_path.endswith(".notification_emails")]
+    assert [(r.status, r.return_value) for r in emails] == [(TaskResultStatus.SUCCESSFUL, 1)] * 2
     assert results["sweep_deadline_alerts"].return_value == {
         "reminded": 0,
         "due": 0,
@@ -127,7 +131,7 @@ def test_x03_the_scheduler_enqueues_each_sweep_once_per_slot_and_the_worker_runs
     with time_machine.travel(_london(2026, 4, 21, 10, 20), tick=False):
         assert _scheduler() == "deadline-alerts: enqueued for 2026-04-21 10:15.\n"
         _worker()
-    assert DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).count() == 4
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).count() == 3 + 2 + 1
     assert len(mailoutbox) == 2
     assert Notification.objects.count() == 2
 

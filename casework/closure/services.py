@@ -170,7 +170,8 @@ def _record_step(
     details: dict[str, Any] | None = None,
     first: bool = False,
 ) -> StepRecord:
-    """`first`: the closure was written in this transaction and has no steps yet."""
+    """`first`: the closure was written in this transaction and has no steps yet, nor any
+    deadline to complete (their keys hold its id, which no one had before now)."""
     if not first and ctx.closure.steps.filter(step_id=step_id).exists():
         raise InvalidInput("This step has already been done.")
     record = StepRecord.objects.create(
@@ -181,7 +182,8 @@ def _record_step(
         note=note,
         details=details or {},
     )
-    tasks_complete_by_key(actor=actor, keys=[_task_key(ctx.closure, "step", step_id)])
+    if not first:
+        tasks_complete_by_key(actor=actor, keys=[_task_key(ctx.closure, "step", step_id)])
     return record
 
 

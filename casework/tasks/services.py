@@ -222,7 +222,7 @@ def _insert_new_notifications(drafts: list[Notification]) -> dict[int, int]:
     # Only the model's own table and column names are written into the text (quoted);
     # every value is a parameter.
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608  # nosec B608
         f"VALUES {', '.join([one_row] * len(rows))} "
         f"ON CONFLICT ({', '.join(unique)}) DO NOTHING RETURNING {returning}"
     )

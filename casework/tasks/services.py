@@ -203,6 +203,8 @@ def _insert_new_notifications(drafts: list[Notification]) -> dict[int, int]:
     `get_or_create`). Returns the new notifications' ids by recipient; each inserted draft
     becomes the saved notification."""
     connection = connections[Notification.objects.db]
+    if not connection.features.can_return_rows_from_bulk_insert:
+        return _get_or_create_each(drafts)  # SQLite before 3.35 has no RETURNING
     quote = connection.ops.quote_name
     meta = Notification._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
@@ -233,6 +235,27 @@ def _insert_new_notifications(drafts: list[Notification]) -> dict[int, int]:
         if draft.recipient_id in new:
             draft.pk = new[draft.recipient_id]
             draft._state.adding, draft._state.db = False, connection.alias
+    return new
+
+
+def _get_or_create_each(drafts: list[Notification]) -> dict[int, int]:
+    """`_insert_new_notifications` where the database cannot say which rows it inserted: a
+    read, then an insert in a savepoint, for each recipient."""
+    new = {}
+    for draft in drafts:
+        note, created = Notification.objects.get_or_create(
+            key=draft.key,
+            recipient_id=draft.recipient_id,
+            defaults={
+                "case": draft.case,
+                "event": draft.event,
+                "message": draft.message,
+                "requirement": draft.requirement,
+            },
+        )
+        if created:
+            draft.pk, draft.created_at, draft._state = note.pk, note.created_at, note._state
+            new[note.recipient_id] = note.pk
     return new
 
 

@@ -14,7 +14,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core import mail
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
@@ -208,6 +208,27 @@ def test_x03_each_person_is_told_once_per_key_and_only_new_notices_are_emailed(
     queued = [r.args_kwargs["args"][0] for r in DBTaskResult.objects.order_by("enqueued_at")]
     assert queued == [[first.pk], [told[0].pk]]
     assert notify_users(key="k", users=[], case=open_case, event="e", message="None") == []
+
+
+def test_x03_without_insert_returning_each_person_is_still_told_once(
+    open_case: Case, worker: User, manager: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """X-03: on a database that cannot return the rows an insert made (SQLite before 3.35,
+    which Django 5.2 still supports), notifications are written one by one, with the same
+    answer: everyone's, in the order asked, the new ones queued for email."""
+    monkeypatch.setattr(
+        type(connection.features), "can_return_rows_from_bulk_insert", False, raising=False
+    )
+    _email(manager)
+    [first] = notify_users(key="k", users=[manager], case=open_case, event="e", message="First")
+    told = notify_users(
+        key="k", users=[worker, manager], case=open_case, event="e", message="Second"
+    )
+    assert [(n.recipient, n.message) for n in told] == [(worker, "Second"), (manager, "First")]
+    assert told[1].pk == first.pk
+    assert told[0].pk == Notification.objects.get(key="k", recipient=worker).pk
+    queued = [r.args_kwargs["args"][0] for r in DBTaskResult.objects.order_by("enqueued_at")]
+    assert queued == [[first.pk], [told[0].pk]]
 
 
 def test_the_unread_count_for_the_header_is_one_lazy_query(

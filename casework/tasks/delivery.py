@@ -88,9 +88,11 @@ _UNSENT = CompiledRead(
 )
 
 
-def notification_emails_send(notification_ids: list[int]) -> int:
-    """Email the recipients of these notifications who have an address and have not been
-    emailed yet; record when each went. Returns how many were sent."""
+@task()
+def notification_emails(notification_ids: list[int]) -> int:
+    """The worker's side of the outbox (X-03): email the recipients of these notifications
+    who have an address and have not been emailed yet; record when each went. Returns how
+    many were sent."""
     notes = _UNSENT(*notification_ids) if notification_ids else []
     copies = [EmailCopy(note.pk, notification_email(note)) for note in notes]
     if not copies:
@@ -122,9 +124,3 @@ def notification_emails_send(notification_ids: list[int]) -> int:
         connection.close()
     Notification.objects.filter(pk__in=sent).update(emailed_at=timezone.now())
     return len(sent)
-
-
-@task()
-def notification_emails(notification_ids: list[int]) -> int:
-    """The worker's side of the outbox: email these notifications' copies (X-03)."""
-    return notification_emails_send(notification_ids)

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.db import connections, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from casework.access.policy import cases_visible_to
@@ -104,16 +104,19 @@ def _holds_role(user: User, task: Task) -> bool:
     ).exists()
 
 
-# Who holds a role in a team today: asked by every notification, compiled once
-# (casework.core.compiled); the same query as `role_holders` builds for the team.
-_IN_TEAM = CompiledRead(
-    lambda role, team_id, day: (
+def _holding(role: str, day: dt.date) -> QuerySet[Membership]:
+    """The memberships in `role` on `day` of active accounts, with their users."""
+    return (
         Membership.objects.current(day)
-        .filter(role=role, user__is_active=True, team_id=team_id)
+        .filter(role=role, user__is_active=True)
         .select_related("user")
         .order_by("user_id")
     )
-)
+
+
+# Who holds a role in a team: asked by every notification, so compiled once
+# (casework.core.compiled).
+_IN_TEAM = CompiledRead(lambda role, team_id, day: _holding(role, day).filter(team_id=team_id))
 
 
 def role_holders(
@@ -125,12 +128,7 @@ def role_holders(
     other case-holding teams who may not see `case`: a vacancy in one team must not send a
     child's case to another team's manager. Active accounts only, each once."""
     today = timezone.localdate()
-    current = (
-        Membership.objects.current(today)
-        .filter(role=role, user__is_active=True)
-        .select_related("user")
-        .order_by("user_id")
-    )
+    current = _holding(role, today)
     if team is not None:
         in_team = [m.user for m in _IN_TEAM(role, team.pk, today)]
         if in_team:

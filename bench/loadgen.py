@@ -79,6 +79,8 @@ class Result:
     seconds: float = 0.0
     threads: int = 0
     rate: float | None = None
+    # Processor seconds each part of the machine used during the measurement (bench.cpu).
+    cpu: dict[str, float] = field(default_factory=dict)
 
     def pct(self, q: float) -> float:
         if not self.latencies:
@@ -93,6 +95,10 @@ class Result:
     @property
     def p95(self) -> float:
         return self.pct(0.95)
+
+    def cpu_ms_per_request(self) -> dict[str, float]:
+        done = len(self.latencies) + self.errors
+        return {part: seconds / done * 1000 for part, seconds in self.cpu.items()} if done else {}
 
     @property
     def throughput(self) -> float:

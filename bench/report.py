@@ -35,6 +35,34 @@ def _met(result: Result) -> str:
     return "met" if ok else "**not met**"
 
 
+def _processor_table(results: list[Result]) -> list[str]:
+    """Processor time per request by part of the machine, for the closed-loop runs (bench.cpu):
+    steadier than throughput on a shared machine, and it shows what each part costs."""
+    measured = [r for r in results if r.cpu and r.rate is None]
+    if not measured:
+        return []
+    parts = list(measured[0].cpu)
+    lines = [
+        "### Where the processor time went",
+        "",
+        "Processor milliseconds per request during each closed-loop run, from `/proc` "
+        "(`bench/cpu.py`). Two cores give 2,000 ms a second, so 2,000 / total is about the "
+        "most requests a second this machine could serve of that kind with everything on it; "
+        "a web server on its own machine would not pay the load generator's share.",
+        "",
+        "| what | " + " | ".join(parts) + " | total |",
+        "| --- | " + " | ".join("---:" for _ in parts) + " | ---: |",
+    ]
+    for r in measured:
+        per = r.cpu_ms_per_request()
+        lines.append(
+            f"| {r.name} | "
+            + " | ".join(f"{per[p]:.1f}" for p in parts)
+            + f" | {sum(per.values()):.1f} |"
+        )
+    return [*lines, ""]
+
+
 def render(
     *,
     scale: float,
@@ -113,6 +141,7 @@ def render(
             f" {outbox['drained_after_s']:g} s after the load ended."
         ),
         "",
+        *_processor_table(results),
         "## Whole jobs",
         "",
         "| job | result | target | met? |",

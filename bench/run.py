@@ -32,7 +32,7 @@ from typing import Any
 
 import psycopg
 
-from bench import generate, loadgen
+from bench import cpu, generate, loadgen
 from bench.common import BENCH_PASSWORD, ROOT, VAR, db_name, db_url, parse_scale, say
 
 # The rate the issue sets for the team case list; the other latency targets are read at it too.
@@ -300,10 +300,34 @@ def work(name: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(  # noqa: S603
         [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "1"],
         cwd=ROOT,
-        env=production_env(name),
+        # Unbuffered, so that its log says when it has started (worker_ready).
+        env={**production_env(name), "PYTHONUNBUFFERED": "1"},
         stdout=log,
         stderr=log,
     )
+
+
+def cpu_seconds(process: subprocess.Popen[bytes]) -> float | None:
+    """The processor time a child has used so far (user and system), from /proc; None where
+    there is no /proc."""
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # After the command name: state is field 3, utime 14 and stime 15 (proc(5)).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def worker_ready(worker: subprocess.Popen[bytes], name: str, wait: float = 60.0) -> float | None:
+    """Wait until the task worker has started (its log says so), and return the processor
+    time its start-up took, so that the report counts only what sending the emails cost."""
+    log = VAR / f"worker-{name}.log"
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and worker.poll() is None:
+        if "Starting worker" in log.read_text(errors="replace"):
+            break
+        time.sleep(0.2)
+    return cpu_seconds(worker)
 
 
 def outbox_drained(started: float, wait: float = 120.0) -> dict[str, Any]:
@@ -381,6 +405,16 @@ def stop(server: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait(timeout=30)
+
+
+def _worker_cpu(outbox: dict[str, Any]) -> str:
+    used = outbox.get("worker_cpu_s")
+    if used is None or not outbox["queued"]:
+        return ""
+    return (
+        f"; the worker used {used:.1f} s of processor, "
+        f"{used / outbox['queued'] * 1000:.1f} ms a copy"
+    )
 
 
 def measure_http(
@@ -476,12 +510,16 @@ def measure_http(
             limit = closures - len(clients)
         else:
             loadgen.run(name, clients, maker, seconds=60, max_requests=len(clients))
+        before = cpu.snapshot()
         result = loadgen.run(name, clients, maker, seconds=seconds, rate=rate, max_requests=limit)
+        result.cpu = cpu.spent(before, cpu.snapshot())
+        per_request = ", ".join(f"{k} {v:.1f}" for k, v in result.cpu_ms_per_request().items())
         say(
             f"  {name} ({f'paced {rate:g}/s' if rate else 'closed loop'}): "
             f"p50 {result.p50:.1f} ms, p95 {result.p95:.1f} ms, "
             f"{result.throughput:.1f}/s, {len(result.latencies)} ok, {result.errors} errors "
             f"{result.statuses}"
+            + (f"; processor ms a request: {per_request}" if per_request else "")
         )
         results.append(result)
     return results
@@ -670,7 +708,7 @@ def legacy_import(cases: int) -> dict[str, Any]:
 def machine(name: str) -> dict[str, str]:
     meminfo = Path("/proc/meminfo").read_text()
     kb = int(re.search(r"MemTotal:\s+(\d+)", meminfo).group(1))  # type: ignore[union-attr]
-    cpu = re.search(r"model name\s*:\s*(.*)", Path("/proc/cpuinfo").read_text())
+    model = re.search(r"model name\s*:\s*(.*)", Path("/proc/cpuinfo").read_text())
     with psycopg.connect(db_url(name)) as conn:
         version, buffers, size = (
             str((conn.execute(sql).fetchone() or ("?",))[0])
@@ -682,7 +720,7 @@ def machine(name: str) -> dict[str, str]:
         )
     return {
         "cpus": str(os.cpu_count()),
-        "cpu": cpu.group(1) if cpu else platform.processor(),
+        "cpu": model.group(1) if model else platform.processor(),
         "ram": f"{kb / 1024 / 1024:.0f} GB",
         "postgres": version,
         "shared_buffers": buffers,
@@ -734,16 +772,20 @@ def main(argv: list[str] | None = None) -> int:
     say(f"Serving with gunicorn ({args.server_workers} workers) and measuring...")
     server = serve(name, args.port, args.server_workers)
     worker = work(name)
+    worker_idle_cpu = worker_ready(worker, name)
     load_started = time.time()
     try:
         results = measure_http(fx, args.port, seconds, args.threads, args.only)
         outbox = outbox_drained(load_started)
+        busy = cpu_seconds(worker)
+        outbox["worker_cpu_s"] = None if busy is None else busy - (worker_idle_cpu or 0.0)
     finally:
         stop(server)
         stop(worker)
     say(
         f"  task worker: {outbox['queued']} email copies queued, {outbox['failed']} failed, "
         f"{outbox['waiting']} still waiting {outbox['drained_after_s']} s after the load ended"
+        + _worker_cpu(outbox)
     )
     if args.only:
         return 0 if results else 2

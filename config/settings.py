@@ -157,13 +157,10 @@ else:
     # subqueries of person search fool its estimate, and compiling took seconds per search while
     # running took a fraction of one (issue 10, docs/performance.md). Short OLTP queries gain
     # nothing from JIT, so it is off for Casework's connections unless DATABASE_URL says otherwise.
-    # Prepared statements (below) are planned for the values of each execution, never with a
-    # generic plan: PostgreSQL switches a prepared statement to a plan made without its
-    # values after five runs if that looks no dearer, and for the team case list's keyset
-    # page that plan took 105 ms where one for the values took 0.3 ms (issue 10, run 6).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "options", "-c jit=off -c plan_cache_mode=force_custom_plan"
-    )
+    # Prepared statements (below) may get PostgreSQL's generic plan after five runs; the
+    # reads whose values decide their plan (keyset pages, search) are sent unprepared
+    # instead: casework.core.planning (decision 0019).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
     # Statements sent with their parameters apart (server-side binding) and, from the fifth
     # time a connection sends the same one, prepared: PostgreSQL then parses it once per
     # connection instead of every time (and plans it for each run's values, above). Turn it off

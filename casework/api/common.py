@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from casework.core.planning import planned_for_each_run
 from casework.people.models import Person
 
 # A pack id (reason, form, step, gate, checklist, heading): the pack schema's own slug.
@@ -112,7 +113,8 @@ def keyset_page(rows: QuerySet[M], page: Any) -> tuple[list[M], int | None]:
     added (an offset would skip or repeat them). Returns the rows and the next cursor."""
     if page.after is not None:
         rows = rows.filter(id__lt=page.after)
-    found = list(rows.order_by("-id")[: page.limit + 1])
+    with planned_for_each_run():  # where the cursor is decides the plan
+        found = list(rows.order_by("-id")[: page.limit + 1])
     more = len(found) > page.limit
     found = found[: page.limit]
     return found, (found[-1].pk if more and found else None)

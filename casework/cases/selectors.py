@@ -13,6 +13,7 @@ from casework.access.policy import case_for, cases_visible_to, need_to_know
 from casework.accounts.models import User
 from casework.audit.models import AuditCategory, AuditEvent
 from casework.cases.models import Allocation, Case, CaseStatus, Document, Plan, Visit
+from casework.core.planning import planned_for_each_run
 from casework.people.genogram import Relative, genogram_svg
 from casework.people.models import (
     INVERSE_RELATIONSHIP,
@@ -196,6 +197,7 @@ def my_open_cases(user: User) -> QuerySet[Case]:
     )
 
 
+@planned_for_each_run()
 def team_open_cases(
     user: User,
     *,

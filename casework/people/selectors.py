@@ -18,6 +18,7 @@ from casework.access.policy import (
 )
 from casework.accounts.models import User
 from casework.core.errors import NotFound
+from casework.core.planning import planned_for_each_run
 from casework.people.matching import name_score, name_words, parse_date, sound_code
 from casework.people.models import CarerLink, Person, PersonNameKey, Relationship
 
@@ -141,6 +142,7 @@ class SearchQuery:
         return not (self.words or self.born or self.identifier)
 
 
+@planned_for_each_run()  # a rare name's codes and a common one's need different plans
 def people_search(user: User, text: str, *, everyone: bool = False) -> list[Match]:
     """People matching `text` (names typed loosely, a date of birth, or an identifier), best
     first. `everyone` widens the search beyond the user's need to know (the front door

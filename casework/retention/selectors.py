@@ -23,6 +23,7 @@ from casework.access.policy import restricted_from
 from casework.accounts.models import User
 from casework.cases.models import Case
 from casework.core.errors import NotFound
+from casework.core.planning import planned_for_each_run
 from casework.organisation.models import Membership, Role
 from casework.retention.models import LegalHold, RetentionReview, ReviewState
 
@@ -133,7 +134,8 @@ def due_queue(user: User, after: str = "") -> QueuePage:
         rows = rows.filter(due_on__gte=day).filter(
             Q(due_on__gt=day) | Q(due_on=day, id__gt=last_id)
         )
-    reviews = list(rows[: PAGE + 1])
+    with planned_for_each_run():  # where the cursor is decides the plan
+        reviews = list(rows[: PAGE + 1])
     more = len(reviews) > PAGE
     reviews = reviews[:PAGE]
     next_after = f"{reviews[-1].due_on.isoformat()}.{reviews[-1].pk}" if more else ""

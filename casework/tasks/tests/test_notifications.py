@@ -4,6 +4,7 @@ worker once it has committed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import socket
 from collections.abc import Callable
@@ -17,13 +18,16 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from pytest_django.fixtures import Settings
 
 from casework.accounts.models import User
 from casework.cases.models import Case
 from casework.organisation.models import Role
+from casework.tasks import delivery
 from casework.tasks.context_processors import notifications
+from casework.tasks.delivery import notification_emails
 from casework.tasks.models import Notification, Task
 from casework.tasks.services import (
     notifications_mark_read,
@@ -139,6 +143,76 @@ def test_x03_a_change_that_rolls_back_emails_nobody(
     _worker()
     assert mailoutbox == []
     assert not Notification.objects.exists()
+
+
+# Committed for real: the worker runs in its own transactions, as in production.
+@pytest.mark.django_db(transaction=True)
+def test_x03_one_run_of_the_worker_sends_every_email_already_queued_and_records_each_task(
+    open_case: Case,
+    manager: User,
+    worker: User,
+    mailoutbox: list[mail.EmailMessage],
+) -> None:
+    """X-03 at load (issue 10): three changes queue three email tasks; the one task the
+    worker picks sends all three changes' emails in one pass, and each queued task ends
+    as its own run would have, successful and returning how many of its notifications
+    were emailed (none for a recipient without an address). A task queued to run later
+    is left for later."""
+    _email(manager)
+    _notify(open_case, key="k1")
+    _notify(open_case, key="k2")
+    _notify(open_case, key="k3", role=Role.SOCIAL_WORKER)  # the worker has no address
+    later = notification_emails.using(run_after=timezone.now() + dt.timedelta(hours=1)).enqueue(
+        [Notification.objects.get(key="k1").pk]
+    )
+    call_command(
+        "db_worker",
+        batch=True,
+        max_tasks=1,
+        startup_delay=False,
+        reload=False,
+        verbosity=0,
+        stdout=StringIO(),
+    )
+    assert [e.to for e in mailoutbox] == [[manager.email], [manager.email]]
+    assert not Notification.objects.filter(recipient=manager, emailed_at__isnull=True).exists()
+    runs = DBTaskResult.objects.exclude(pk=later.id).order_by("enqueued_at")
+    assert [(r.status, r.return_value) for r in runs] == [
+        ("SUCCESSFUL", 1),
+        ("SUCCESSFUL", 1),
+        ("SUCCESSFUL", 0),
+    ]
+    assert DBTaskResult.objects.get(pk=later.id).status == "READY"
+    assert all(r.finished_at and r.started_at for r in runs)
+
+
+# Committed for real: the worker runs in its own transactions, as in production.
+@pytest.mark.django_db(transaction=True)
+def test_x03_if_a_run_fails_every_task_it_took_with_it_is_recorded_as_failed(
+    open_case: Case,
+    manager: User,
+    mailoutbox: list[mail.EmailMessage],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """X-03 at load (issue 10): when a run fails outright (here, an email that cannot be
+    written), the tasks it took along are not left looking as if they were still running:
+    they fail with it, with the error, for the Task Results page and the log, as the run
+    itself does."""
+    _email(manager)
+    _notify(open_case, key="k1")
+    _notify(open_case, key="k2")
+
+    def broken(note: Notification) -> mail.EmailMultiAlternatives:
+        raise RuntimeError("template missing")
+
+    monkeypatch.setattr(delivery, "notification_email", broken)
+    _worker()
+    assert mailoutbox == []
+    runs = DBTaskResult.objects.all()
+    assert {r.status for r in runs} == {"FAILED"}
+    assert all("template missing" in r.traceback for r in runs)
+    assert all(r.exception_class_path == "builtins.RuntimeError" for r in runs)
+    assert not Notification.objects.filter(emailed_at__isnull=False).exists()
 
 
 def _closed_port() -> int:

@@ -159,8 +159,14 @@ else:
     # nothing from JIT, so it is off for Casework's connections unless DATABASE_URL says otherwise.
     # Prepared statements (below) may get PostgreSQL's generic plan after five runs; the
     # reads whose values decide their plan (keyset pages, search) are sent unprepared
-    # instead: casework.core.planning (decision 0019).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # instead: casework.core.planning (decision 0019). If some other read turns out to
+    # need its own plan, DATABASE_GENERIC_PLANS=false plans every statement for its values
+    # (planning was most of PostgreSQL's work on a closure proposal) until that read is sent
+    # unprepared too.
+    options = "-c jit=off"
+    if not env.bool("DATABASE_GENERIC_PLANS", default=True):
+        options += " -c plan_cache_mode=force_custom_plan"
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", options)
     # Statements sent with their parameters apart (server-side binding) and, from the fifth
     # time a connection sends the same one, prepared: PostgreSQL then parses it once per
     # connection instead of every time (and plans it for each run's values, above). Turn it off

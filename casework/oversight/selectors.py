@@ -463,8 +463,19 @@ def chart_re_referrals(scope: Scope) -> Chart:
         .exclude(pk=OuterRef("pk"))
         .order_by("-closed_on", "-id")
     )
+    # Only a child with a case that these teams closed in the window can come back to them:
+    # a condition every counted case meets anyway, which lets the database start from those
+    # few thousand children instead of every case the authority opened in the period (97,000
+    # at council scale, each with three subqueries: 770 ms; issue 10).
+    closed_here = Case.objects.filter(
+        responsible_team_id__in=scope.team_ids,
+        closed_on__gte=months_before(scope.start, 12),
+        closed_on__lte=scope.end,
+    ).values("subject_id")
     returning = (
-        Case.objects.filter(opened_on__gte=scope.start, opened_on__lte=scope.end)
+        Case.objects.filter(
+            opened_on__gte=scope.start, opened_on__lte=scope.end, subject_id__in=closed_here
+        )
         .annotate(
             previous_id=Subquery(earlier.values("pk")[:1]),
             previous_team_id=Subquery(earlier.values("responsible_team_id")[:1]),

@@ -46,7 +46,10 @@ class LoginRequiredEverywhereMiddleware:
         self.csrf = CsrfViewMiddleware(_no_response)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated or self._is_public(request.path_info):
+        # The path first: an API call that also carries a session cookie need not read the
+        # session and the user (two queries) only to be let through.
+        path = request.path_info
+        if _exempt(path) or request.user.is_authenticated or self._is_public(path):
             return self.get_response(request)
         if request.method == "POST":
             self._keep_what_was_typed(request)
@@ -117,8 +120,10 @@ class SessionTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _exempt(request.path_info):  # before request.user, which reads the session
+            return self.get_response(request)
         user = request.user
-        if isinstance(user, User) and user.is_authenticated and not _exempt(request.path_info):
+        if isinstance(user, User) and user.is_authenticated:
             session = request.session
             reason = sessions.timed_out(session)
             if reason:
@@ -147,13 +152,10 @@ class TwoFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _exempt(request.path_info):  # before request.user, which reads the session
+            return self.get_response(request)
         user = request.user
-        if (
-            not isinstance(user, User)
-            or not user.is_authenticated
-            or _is_verified(user)
-            or _exempt(request.path_info)
-        ):
+        if not isinstance(user, User) or not user.is_authenticated or _is_verified(user):
             return self.get_response(request)
         state = two_factor.remembered_state(request.session)
         if state != two_factor.NONE:

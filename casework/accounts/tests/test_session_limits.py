@@ -11,12 +11,15 @@ from collections.abc import Iterator
 import pytest
 import time_machine
 from django.conf import settings
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from casework.accounts.middleware import BACKGROUND_HEADER
 from casework.accounts.models import User
+from casework.api.services import api_token_create
 from casework.cases.models import Case
 
 PASSWORD = "a-test-password-123"  # noqa: S105 - the fixtures' test password
@@ -145,3 +148,23 @@ def test_work_posted_after_an_idle_time_out_is_put_back_after_signing_in(
     assert "What you typed has been put back in the form" in page
     assert '"Notes from the home visit"' in page
     assert not open_case.documents.exists()
+
+
+def test_an_api_call_from_a_signed_in_browser_leaves_the_session_alone(
+    worker: User, open_case: Case
+) -> None:
+    """The API signs callers in with tokens, and the session rules are for pages: a call
+    with a token that also carries a session cookie (a script run from a signed-in browser,
+    or the benchmark's clients, issue 10) neither reads the session and the user nor counts
+    as activity. A page from the same browser still does both."""
+    client = _signed_in(worker)
+    token = api_token_create(actor=worker, name="script")[1]
+    with CaptureQueriesContext(connection) as api_call:
+        response = client.get(
+            f"/api/v1/cases/{open_case.pk}", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert response.status_code == 200, response.content
+    assert not [q["sql"] for q in api_call if "django_session" in q["sql"]]
+    with CaptureQueriesContext(connection) as page:
+        assert client.get(reverse("case-detail", args=[open_case.pk])).status_code == 200
+    assert [q["sql"] for q in page if "django_session" in q["sql"]]

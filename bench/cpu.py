@@ -28,6 +28,21 @@ def _ticks_to_seconds(ticks: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def _stat_seconds(stat: str) -> float:
+    """User plus system processor time from the text of /proc/<pid>/stat."""
+    # After the command name: state is field 3, utime 14 and stime 15 (proc(5)).
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return _ticks_to_seconds(int(fields[11]) + int(fields[12]))
+
+
+def process_seconds(pid: int) -> float | None:
+    """The processor time one process has used so far; None where there is no /proc."""
+    try:
+        return _stat_seconds((PROC / str(pid) / "stat").read_text())
+    except OSError:
+        return None
+
+
 def _part(pid: int, stat: str) -> str | None:
     command = stat[stat.index("(") + 1 : stat.rindex(")")]
     if pid == os.getpid():
@@ -67,9 +82,7 @@ def snapshot() -> Snapshot | None:
         part = _part(pid, stat)
         if part is None:
             continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        # utime and stime are fields 14 and 15 of proc(5); fields[0] here is field 3.
-        by_process[pid] = (part, _ticks_to_seconds(int(fields[11]) + int(fields[12])))
+        by_process[pid] = (part, _stat_seconds(stat))
     return Snapshot(by_process, busy)
 
 

@@ -307,17 +307,6 @@ def work(name: str) -> subprocess.Popen[bytes]:
     )
 
 
-def cpu_seconds(process: subprocess.Popen[bytes]) -> float | None:
-    """The processor time a child has used so far (user and system), from /proc; None where
-    there is no /proc."""
-    try:
-        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    # After the command name: state is field 3, utime 14 and stime 15 (proc(5)).
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def worker_ready(worker: subprocess.Popen[bytes], name: str, wait: float = 60.0) -> float | None:
     """Wait until the task worker has started (its log says so), and return the processor
     time its start-up took, so that the report counts only what sending the emails cost."""
@@ -327,7 +316,7 @@ def worker_ready(worker: subprocess.Popen[bytes], name: str, wait: float = 60.0)
         if "Starting worker" in log.read_text(errors="replace"):
             break
         time.sleep(0.2)
-    return cpu_seconds(worker)
+    return cpu.process_seconds(worker.pid)
 
 
 def outbox_drained(started: float, wait: float = 120.0) -> dict[str, Any]:
@@ -777,7 +766,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results = measure_http(fx, args.port, seconds, args.threads, args.only)
         outbox = outbox_drained(load_started)
-        busy = cpu_seconds(worker)
+        busy = cpu.process_seconds(worker.pid)
         outbox["worker_cpu_s"] = None if busy is None else busy - (worker_idle_cpu or 0.0)
     finally:
         stop(server)

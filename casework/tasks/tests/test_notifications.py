@@ -54,10 +54,17 @@ def _notify(case: Case, key: str = "k1", role: str = Role.TEAM_MANAGER) -> list[
     )
 
 
-def _worker() -> None:
-    """The production worker (`manage.py db_worker`): runs what is queued, then exits."""
+def _worker(max_tasks: int | None = None) -> None:
+    """The production worker (`manage.py db_worker`): runs what is queued (or `max_tasks` of
+    it), then exits."""
     call_command(
-        "db_worker", batch=True, startup_delay=False, reload=False, verbosity=0, stdout=StringIO()
+        "db_worker",
+        batch=True,
+        max_tasks=max_tasks,
+        startup_delay=False,
+        reload=False,
+        verbosity=0,
+        stdout=StringIO(),
     )
 
 
@@ -165,15 +172,7 @@ def test_x03_one_run_of_the_worker_sends_every_email_already_queued_and_records_
     later = notification_emails.using(run_after=timezone.now() + dt.timedelta(hours=1)).enqueue(
         [Notification.objects.get(key="k1").pk]
     )
-    call_command(
-        "db_worker",
-        batch=True,
-        max_tasks=1,
-        startup_delay=False,
-        reload=False,
-        verbosity=0,
-        stdout=StringIO(),
-    )
+    _worker(max_tasks=1)
     assert [e.to for e in mailoutbox] == [[manager.email], [manager.email]]
     assert not Notification.objects.filter(recipient=manager, emailed_at__isnull=True).exists()
     runs = DBTaskResult.objects.exclude(pk=later.id).order_by("enqueued_at")

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from casework.core.codes import Ethnicity, Sex
+from casework.people.matching import KEY_MAX_LENGTH
 
 
 class Disability(models.TextChoices):
@@ -283,11 +284,11 @@ class KeySafe(models.Model):
 
 
 class PersonNameKey(models.Model):
-    """A sound code of one of the person's name words, for tolerant search (see
-    `casework.people.matching`). Kept in step by the people services."""
+    """A sound code of one of the person's name words, or a pair of them, for tolerant
+    search (see `casework.people.matching`). Kept in step by the people services."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="name_keys")
-    key = models.CharField(max_length=12)
+    key = models.CharField(max_length=KEY_MAX_LENGTH)
 
     class Meta:
         constraints = [

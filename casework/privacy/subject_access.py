@@ -92,7 +92,8 @@ NOT_FOUND = (
 
 # Deliberately left out of person.json, with the reason the pack gives.
 EXCLUDED: dict[str, str] = {
-    "people.personnamekey": "Sound codes of the words of the person's name, kept only so that "
+    "people.personnamekey": "Sound codes of the words of the person's name (and of each pair "
+    "of them), kept only so that "
     "searching tolerates spelling: the name itself is in the person's record.",
 }
 

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 
 from casework.accounts.models import User
 from casework.cases.models import Case
+from casework.core.lookups import Ids
 from casework.people.models import Person
 from casework.people.services import person_create
 
@@ -63,3 +64,25 @@ def test_in_list_outside_the_integer_range_behaves_as_in(open_case: Case) -> Non
     assert _outcome(Case.objects.filter(pk__in_list=[True])) == _outcome(
         Case.objects.filter(pk__in=[True])
     )
+
+
+@pytest.mark.django_db
+def test_ids_find_what_the_same_list_finds_and_refuse_what_is_not_an_id(
+    worker: User, open_case: Case
+) -> None:
+    """`Ids(...)` is the same question as the plain list, on a field, through a foreign key
+    and by the relation's name; a value that is not a 64-bit id is refused where it is made,
+    not sent to the database."""
+    others = [person_create(actor=worker, given_name=f"P{n}", family_name="Ids") for n in range(3)]
+    ids = [others[0].pk, others[2].pk, 999_999_999]
+    assert set(Person.objects.filter(pk__in_list=Ids(ids))) == {others[0], others[2]}
+    assert list(Person.objects.filter(pk__in_list=Ids([]))) == []
+    subject = open_case.subject_id
+    assert list(Case.objects.filter(subject_id__in_list=Ids({subject, 1}))) == [open_case]
+    assert list(Case.objects.filter(subject__in_list=Ids([subject]))) == [open_case]
+    assert list(Case.objects.exclude(subject_id__in_list=Ids([subject]))) == []
+    for not_ids in ([subject, None], [str(subject)]):
+        with pytest.raises(TypeError):
+            Ids(not_ids)  # type: ignore[arg-type]  # what a careless caller could pass
+    with pytest.raises(OverflowError):
+        Ids([2**70])

@@ -127,7 +127,15 @@ def test_the_example_set_imports_whole(
     assert amelia.disabilities == ["NONE"]
     assert Person.objects.get(pk=imported(LegacyKind.PERSON, "P4")).local_id == "LEG4412"
     assert Person.objects.get(pk=imported(LegacyKind.PERSON, "P4")).disabilities == ["COMM", "LD"]
-    assert set(amelia.name_keys.values_list("key", flat=True)) == {"54", "63", "62"}
+    # Each name word's sound code, and each pair of them (a first and a family name together).
+    assert set(amelia.name_keys.values_list("key", flat=True)) == {
+        "54",
+        "63",
+        "62",
+        "54+62",
+        "54+63",
+        "62+63",
+    }
 
     open_case = Case.objects.get(pk=imported(LegacyKind.CASE, "C1"))
     assert open_case.reference == f"C{open_case.pk:07d}"

@@ -5,15 +5,17 @@ then identity only."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
 
 from casework.accounts.models import User
 from casework.cases.services import case_open
 from casework.organisation.models import Team
-from casework.people.matching import normalise, sound_code
-from casework.people.models import Person
+from casework.people.matching import normalise, pair_key, sound_code, sound_keys
+from casework.people.models import Person, PersonNameKey
 from casework.people.selectors import SearchQuery, people_search
 from casework.people.services import person_create, person_update
 
@@ -120,6 +122,48 @@ def test_a_renamed_person_is_found_by_the_new_name(
     person_update(actor=worker, person=people["katie"], family_name="Wozniak", reason="Married")
     assert [m.person for m in people_search(worker, "katherine wozniak")] == [people["katie"]]
     assert people_search(worker, "katherine oneill 2012-07-01")[0].person == people["katie"]
+
+
+def test_each_pair_of_a_persons_name_codes_is_a_search_key_kept_in_step_with_the_name(
+    people: dict[str, Person], worker: User
+) -> None:
+    """A first and a family name together are one stored key (one index range at council
+    scale), whichever order they are typed in; a rename drops the old pairs."""
+    smith, jayden = sound_code("Smith"), sound_code("Jayden")
+    assert pair_key(smith, jayden) == pair_key(jayden, smith)
+    assert sound_keys("Jayden", "Smith") == {smith, jayden, pair_key(smith, jayden)}
+    assert len(sound_keys("Amelia", "Rose", "Stone")) == 3 + 3  # three codes, three pairs
+
+    def stored(person: Person) -> set[str]:
+        return set(PersonNameKey.objects.filter(person=person).values_list("key", flat=True))
+
+    jayden_smith = people["jayden"]
+    assert stored(jayden_smith) == sound_keys("Jayden", "Smith")
+    person_update(actor=worker, person=jayden_smith, family_name="Wozniak", reason="Adopted")
+    assert stored(jayden_smith) == sound_keys("Jayden", "Wozniak")
+    assert people_search(worker, "Wozniak Jayden")[0].person == jayden_smith
+
+
+def test_the_migration_adds_the_pairs_for_people_recorded_before_it(
+    people: dict[str, Person],
+) -> None:
+    """Councils upgrading have people whose keys hold single codes only: the migration
+    writes each person's pairs, once, and never pairs a pair."""
+    from django.db import connection
+
+    migration = importlib.import_module("casework.people.migrations.0005_person_name_pair_keys")
+    PersonNameKey.objects.filter(key__contains="+").delete()
+    # What the migration uses of its schema editor (SQLite's cannot open inside a test's
+    # transaction): the connection, and running a statement on it.
+    with connection.cursor() as cursor:
+        editor = SimpleNamespace(connection=connection, execute=cursor.execute)
+        migration.add_pair_keys(None, editor)
+        migration.add_pair_keys(None, editor)  # run again: nothing more
+    for person in people.values():
+        stored = PersonNameKey.objects.filter(person=person).values_list("key", flat=True)
+        assert sorted(stored) == sorted(
+            sound_keys(person.given_name, person.family_name, person.other_names)
+        ), person
 
 
 def test_names_that_only_share_a_sound_code_are_not_matches(

@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "casework.frontend.security.ContentSecurityPolicyMiddleware",
     # Around everything that asks who may see what (the views, the API, the access log).
     "casework.access.middleware.NeedToKnowPerRequestMiddleware",
+    "casework.policy.middleware.PackFilesPerRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -410,8 +410,9 @@ def closure_propose(
     if outstanding:
         raise GateBlocked(outstanding)
     try:
-        with transaction.atomic():
-            closure.save()
+        # No savepoint of its own: the refusal leaves this function, and this function's
+        # transaction (or savepoint) undoes it, so the caller's transaction stays usable.
+        closure.save()
     except IntegrityError as clash:
         # Two proposals at the same moment: the database's one-active-closure rule let one in.
         raise Conflict(

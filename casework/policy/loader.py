@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -630,15 +632,44 @@ def pack_directories() -> list[Path]:
 
 _cache: dict[tuple[Any, ...], PolicyPack] = {}
 
+# The pack files' names and modification times, read once a request while one is held
+# (`pack_files_held`): a closure proposal loads its pack four times, and each time listed
+# every pack folder and read each file's modification time (two dozen system calls).
+_held_stamps: ContextVar[dict[tuple[Path, ...], tuple[Any, ...]] | None] = ContextVar(
+    "casework_pack_stamps", default=None
+)
+
+
+@contextmanager
+def pack_files_held() -> Iterator[None]:
+    """Within this block (a request: `casework.policy.middleware`), the pack files are
+    looked at once: a pack edited meanwhile is loaded by the next request, and a request
+    never mixes two versions of a procedure. Outside one, every load looks afresh."""
+    token = _held_stamps.set({})
+    try:
+        yield
+    finally:
+        _held_stamps.reset(token)
+
+
+def _files_stamp(directories: list[Path]) -> tuple[Any, ...]:
+    held = _held_stamps.get()
+    key = tuple(directories)
+    if held is not None and key in held:
+        return held[key]
+    stamp = tuple(
+        (str(p), p.stat().st_mtime_ns) for d in directories for p in sorted(d.glob("*.yaml"))
+    )
+    if held is not None:
+        held[key] = stamp
+    return stamp
+
 
 def load_pack(pack_id: str) -> PolicyPack:
     """The pack with this id from the configured folders, validated and compiled. Cached
     until any pack file changes."""
     directories = pack_directories()
-    stamp = tuple(
-        (str(p), p.stat().st_mtime_ns) for d in directories for p in sorted(d.glob("*.yaml"))
-    )
-    key = (pack_id, stamp)
+    key = (pack_id, _files_stamp(directories))
     if key not in _cache:
         _cache[key] = PackRegistry.from_directories(directories).load(pack_id)
     return _cache[key]

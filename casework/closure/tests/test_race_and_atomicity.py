@@ -125,3 +125,24 @@ def test_a_failure_mid_transition_leaves_no_partial_state(
     assert closure.state == ClosureState.AGREED
     assert not StepRecord.objects.filter(closure=closure, step_id="authorise").exists()
     assert AuditEvent.objects.count() == events_before
+
+
+def test_a_proposal_the_one_active_closure_rule_refuses_is_a_clean_conflict(
+    bind: Callable[[str], None],
+    child_case: Case,
+    worker: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """R000-01: two proposals at the same moment both pass the "none in progress" check; the
+    database's one-active-closure rule lets one in. The other is a Conflict that says what to
+    do, leaves nothing of itself (no step, no audit event, no notification), and leaves the
+    caller's transaction usable: a web view or the API goes on to answer in it."""
+    bind("000-closing-cases")
+    first = closure_propose(actor=worker, case=child_case, reason_id="no-longer-in-need")
+    events, steps = AuditEvent.objects.count(), StepRecord.objects.count()
+    # The second proposer read "none in progress" before the first committed.
+    monkeypatch.setattr("casework.closure.services._ACTIVE_CLOSURE.exists", lambda case_id: False)
+    with pytest.raises(Conflict, match="Someone else has just proposed closing this case"):
+        closure_propose(actor=worker, case=child_case, reason_id="no-longer-in-need")
+    assert list(Closure.objects.filter(case=child_case)) == [first]
+    assert (AuditEvent.objects.count(), StepRecord.objects.count()) == (events, steps)

@@ -99,42 +99,33 @@ def _as_list_lookup(lookup: In[Any]) -> In[Any] | None:
     return None
 
 
-# Not `In[Any]`: the subscript needs django-stubs-ext's runtime patch.
-@Field.register_lookup
-class InList(In):  # type: ignore[type-arg]
-    lookup_name = "in_list"
+class _OfIds:
+    """What `__in_list` changes of Django's `In`, on a field or through a foreign key."""
+
+    rhs: Any
 
     def get_prep_lookup(self) -> Any:
         if isinstance(self.rhs, Ids):
             return self.rhs
-        plain = _plain_ids(self)
-        return plain if plain is not None else super().get_prep_lookup()
+        plain = _plain_ids(self)  # type: ignore[arg-type]
+        return plain if plain is not None else super().get_prep_lookup()  # type: ignore[misc]
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        listed = _as_list_lookup(self)
+        listed = _as_list_lookup(self)  # type: ignore[arg-type]
         if listed is not None:
             return listed.as_sql(compiler, connection)  # type: ignore[return-value]
-        return super().as_sql(compiler, connection)  # type: ignore[return-value]
+        return super().as_sql(compiler, connection)  # type: ignore[misc, no-any-return]
 
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        return _any_of(self, compiler, connection)
+        return _any_of(self, compiler, connection)  # type: ignore[arg-type]
+
+
+# Not `In[Any]`: the subscript needs django-stubs-ext's runtime patch.
+@Field.register_lookup
+class InList(_OfIds, In):  # type: ignore[type-arg]
+    lookup_name = "in_list"
 
 
 @ForeignObject.register_lookup
-class RelatedInList(RelatedIn):
+class RelatedInList(_OfIds, RelatedIn):
     lookup_name = "in_list"
-
-    def get_prep_lookup(self) -> Any:
-        if isinstance(self.rhs, Ids):
-            return self.rhs
-        plain = _plain_ids(self)
-        return plain if plain is not None else super().get_prep_lookup()
-
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        listed = _as_list_lookup(self)
-        if listed is not None:
-            return listed.as_sql(compiler, connection)  # type: ignore[return-value]
-        return super().as_sql(compiler, connection)  # type: ignore[return-value]
-
-    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        return _any_of(self, compiler, connection)

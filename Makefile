@@ -150,3 +150,4 @@ bench-small:
 
 clean:
 	rm -rf var/static .pytest_cache .mypy_cache .ruff_cache
+	rm -f var/test-*.sqlite3.write-lock

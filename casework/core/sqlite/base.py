@@ -18,18 +18,35 @@ a process's main thread. In-memory databases (unit tests) have one connection an
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import time
 from typing import Any
 
 from django.db import OperationalError
-from django.db.backends.sqlite3 import base
+from django.db.backends.sqlite3 import base, creation
 
 WRITE_QUEUE_TIMEOUT = 30.0
 
 
+def write_lock_path(database_name: str) -> str:
+    return f"{database_name}.write-lock"
+
+
+class DatabaseCreation(creation.DatabaseCreation):
+    def _destroy_test_db(self, test_database_name: str, verbosity: int) -> None:
+        """The test database goes, and so does the lock file beside it: each test run's
+        database has its own name, so the lock files piled up in var/, one per run."""
+        super()._destroy_test_db(test_database_name, verbosity)  # type: ignore[misc]  # private, not in the stubs
+        if test_database_name and not self.is_in_memory_db(test_database_name):
+            with contextlib.suppress(FileNotFoundError):  # a run that never wrote
+                os.remove(write_lock_path(test_database_name))
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    creation_class = DatabaseCreation
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._write_lock_fd: int | None = None
@@ -37,7 +54,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _lock_path(self) -> str | None:
         if self.is_in_memory_db():
             return None
-        return f"{self.settings_dict['NAME']}.write-lock"
+        return write_lock_path(self.settings_dict["NAME"])
 
     def _take_write_turn(self) -> None:
         path = self._lock_path()

@@ -112,3 +112,18 @@ def test_closing_a_connection_mid_transaction_hands_the_turn_on(database: Path) 
     assert time.monotonic() - started < 1
     second.rollback()
     second.close()
+
+
+def test_destroying_a_test_database_removes_its_write_lock_file(database: Path) -> None:
+    """Each test run's database has its own name (var/test-<pid>.sqlite3), so a lock file left
+    beside it would stay for good: one more in var/ for every run."""
+    writer = _wrapper(database)
+    writer._start_transaction_under_autocommit()
+    writer.cursor().execute("INSERT INTO note (body) VALUES ('written')")
+    writer._commit()
+    writer.close()
+    lock = Path(base.write_lock_path(str(database)))
+    assert lock.exists()
+    writer.creation._destroy_test_db(str(database), verbosity=0)  # type: ignore[attr-defined]
+    assert not database.exists()
+    assert not lock.exists()

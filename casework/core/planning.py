@@ -11,8 +11,10 @@ index in order and gathering rows to sort. A generic plan took the team case lis
 pages from 0.3 ms to 105 ms (issue 10, run 6).
 
 `planned_for_each_run()` sends the statements inside it unprepared, so PostgreSQL plans each
-for its values. Where there is nothing to do (SQLite, or prepared statements turned off) it
-does nothing. Use it around the evaluation of such a read: the queryset must be run inside.
+for its values. On SQLite it does nothing. With prepared statements turned off
+(`DATABASE_PREPARED_STATEMENTS=false`, client-side binding) nothing is prepared anyway; the
+driver's threshold is still set and put back, which changes nothing. Use it around the
+evaluation of such a read: the queryset must be run inside.
 """
 
 from __future__ import annotations

@@ -36,14 +36,8 @@ class Ids:
     def __init__(self, ids: Iterable[int]) -> None:
         self.packed = array("q", ids)
 
-    def __len__(self) -> int:
-        return len(self.packed)
-
     def __repr__(self) -> str:
         return f"Ids({len(self.packed)} ids)"
-
-    def as_list(self) -> list[int]:
-        return self.packed.tolist()
 
 
 def _plain_ids(lookup: In[Any]) -> list[int] | None:
@@ -91,17 +85,10 @@ def _array_text(ids: Iterable[int]) -> str:
     return "{" + ",".join(map(str, ids)) + "}"
 
 
-def _as_list_lookup(lookup: In[Any]) -> In[Any] | None:
-    """For databases without the array form: the same lookup over a plain list of the ids
-    (prepared as plain ints are), for Django's own `IN`."""
-    if isinstance(lookup.rhs, Ids):
-        return type(lookup)(lookup.lhs, lookup.rhs.as_list())
-    return None
-
-
 class _OfIds:
     """What `__in_list` changes of Django's `In`, on a field or through a foreign key."""
 
+    lhs: Any
     rhs: Any
 
     def get_prep_lookup(self) -> Any:
@@ -111,9 +98,11 @@ class _OfIds:
         return plain if plain is not None else super().get_prep_lookup()  # type: ignore[misc]
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        listed = _as_list_lookup(self)  # type: ignore[arg-type]
-        if listed is not None:
-            return listed.as_sql(compiler, connection)  # type: ignore[return-value]
+        if isinstance(self.rhs, Ids):
+            # Databases without the array form: the same lookup over the plain ids (which
+            # are prepared as plain ints are), for Django's own `IN`.
+            listed = type(self)(self.lhs, self.rhs.packed.tolist())  # type: ignore[call-arg]
+            return listed.as_sql(compiler, connection)
         return super().as_sql(compiler, connection)  # type: ignore[misc, no-any-return]
 
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
